@@ -1,0 +1,5 @@
+"""``python -m support`` is the ``support`` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,165 @@
+"""The OpenAPI 3 description of ``/api/v1``, built from the same schemas the server validates."""
+
+from __future__ import annotations
+
+from functools import cache
+
+ERROR = {
+    "type": "object",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            "required": ["code", "message"],
+        }
+    },
+}
+
+SENDER = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string", "enum": ["visitor", "agent", "system"]},
+        "id": {"type": ["string", "null"]},
+        "name": {"type": ["string", "null"]},
+    },
+}
+
+MESSAGE = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "conversation_id": {"type": "string"},
+        "seq": {"type": "integer", "minimum": 1},
+        "client_id": {"type": ["string", "null"]},
+        "sender": SENDER,
+        "body": {"type": "string"},
+        "private": {"type": "boolean"},
+        "created_at": {"type": "string", "format": "date-time"},
+    },
+}
+
+CONVERSATION = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "status": {"type": "string", "enum": ["open", "closed"]},
+        "visitor": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "string"},
+                "name": {"type": ["string", "null"]},
+                "email": {"type": ["string", "null"]},
+                "verified": {"type": "boolean"},
+            },
+        },
+        "assignee": {
+            "type": ["object", "null"],
+            "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
+        },
+        "last_seq": {"type": "integer"},
+        "rating": {"type": ["integer", "null"]},
+        "created_at": {"type": "string", "format": "date-time"},
+        "updated_at": {"type": "string", "format": "date-time"},
+    },
+}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str = "OK") -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*statuses: int) -> dict:
+    return {str(status): _json(_ref("Error"), "Error") for status in statuses}
+
+
+def _query(name: str, description: str, schema: dict | None = None) -> dict:
+    return {"name": name, "in": "query", "description": description,
+            "schema": schema or {"type": "string"}}
+
+
+CONVERSATION_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+LIST_PARAMETERS = [
+    _query("status", "open or closed", {"type": "string", "enum": ["open", "closed"]}),
+    _query("assignee", "an agent id, `me` or `none`"),
+    _query("q", "words that must all appear in the messages or the visitor's name or email"),
+    _query("since", "first creation date, inclusive", {"type": "string", "format": "date"}),
+    _query("until", "last creation date, inclusive", {"type": "string", "format": "date"}),
+    _query("page", "page number from 1", {"type": "integer", "minimum": 1}),
+    _query("per_page", "items per page", {"type": "integer", "minimum": 1, "maximum": 100}),
+]
+
+
+@cache
+def document() -> dict:
+    """The whole document (built once per process)."""
+    bearer = [{"bearer": []}]
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Support API", "version": "1"},
+        "servers": [{"url": "/api/v1"}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Error": ERROR, "Message": MESSAGE, "Conversation": CONVERSATION},
+        },
+        "paths": {
+            "/auth/token": {
+                "post": {
+                    "summary": "Exchange an email and password for a bearer token",
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["email", "password"],
+                        "properties": {"email": {"type": "string"}, "password": {"type": "string"}},
+                    }}}},
+                    "responses": {"200": _json({"type": "object", "properties": {
+                        "token": {"type": "string"},
+                        "agent": {"type": "object", "properties": {
+                            "id": {"type": "string"}, "name": {"type": "string"},
+                            "email": {"type": "string"}, "admin": {"type": "boolean"}}},
+                    }})} | _errors(400, 401, 429),
+                }
+            },
+            "/conversations": {
+                "get": {
+                    "summary": "Search conversations",
+                    "security": bearer,
+                    "parameters": LIST_PARAMETERS,
+                    "responses": {"200": _json({"type": "object", "properties": {
+                        "items": {"type": "array", "items": _ref("Conversation")},
+                        "total": {"type": "integer"}, "page": {"type": "integer"},
+                    }})} | _errors(400, 401),
+                }
+            },
+            "/conversations/{id}": {
+                "get": {
+                    "summary": "A conversation with all its messages and notes",
+                    "security": bearer,
+                    "parameters": [CONVERSATION_ID],
+                    "responses": {"200": _json({"type": "object", "properties": {
+                        "conversation": _ref("Conversation"),
+                        "messages": {"type": "array", "items": _ref("Message")},
+                    }})} | _errors(401, 404),
+                },
+                "delete": {
+                    "summary": "Delete a conversation and clear its visitor's personal data",
+                    "security": bearer,
+                    "parameters": [CONVERSATION_ID],
+                    "responses": {"204": {"description": "Deleted"}} | _errors(401, 403, 404),
+                },
+            },
+            "/conversations/{id}/transcript": {
+                "get": {
+                    "summary": "Download a transcript",
+                    "security": bearer,
+                    "parameters": [CONVERSATION_ID, _query(
+                        "format", "txt, csv or json",
+                        {"type": "string", "enum": ["txt", "csv", "json"], "default": "txt"})],
+                    "responses": {"200": {"description": "The transcript as an attachment"}}
+                    | _errors(400, 401, 404),
+                }
+            },
+        },
+    }

@@ -1,0 +1,160 @@
+"""``/api/v1``: the REST API for agents, bots and scripts. Bearer tokens from ``/auth/token``."""
+
+from __future__ import annotations
+
+import functools
+from datetime import date
+
+from flask import Blueprint, Response, g, jsonify, request
+
+from ..ratelimit import limiter
+from ..serializers import agent_dict, conversation_dict
+from ..services import agents, conversations, transcripts
+from ..services.errors import Forbidden, InvalidPayload, RateLimited, Unauthorized
+from . import openapi
+from .errors import install_json_errors
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+install_json_errors(bp)
+
+
+def token_required(view):
+    """Let the request through only with a valid ``Authorization: Bearer`` token."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        agent = agents.agent_for_token(token.strip()) if scheme.lower() == "bearer" else None
+        if agent is None:
+            raise Unauthorized("a valid bearer token is required")
+        g.agent = agent
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def admin_required(view):
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if not g.agent.is_admin:
+            raise Forbidden("only admins can do this")
+        return view(*args, **kwargs)
+
+    return token_required(wrapper)
+
+
+@bp.post("/auth/token")
+def issue_token():
+    """Exchange an email and password for a bearer token (throttled per address and email)."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidPayload("send a JSON object with email and password")
+    email, password = body.get("email"), body.get("password")
+    if not isinstance(email, str) or not isinstance(password, str):
+        raise InvalidPayload("email and password must be strings")
+    ip_ok = limiter.allow("login", f"ip:{request.remote_addr}")
+    if not (ip_ok and limiter.allow("login", f"email:{email.strip().lower()}")):
+        raise RateLimited("too many sign-in attempts; wait a minute")
+    agent = agents.authenticate(email, password)
+    if agent is None:
+        raise Unauthorized("wrong email or password")
+    token = agents.issue_api_token(agent, label="api")
+    return jsonify({"token": token, "agent": agent_dict(agent, with_email=True)})
+
+
+def _int_arg(name: str, default: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidPayload(f"{name} must be a whole number") from None
+
+
+def _date_arg(name: str) -> date | None:
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidPayload(f"{name} must be a date YYYY-MM-DD") from None
+
+
+def search_from_args() -> transcripts.Search:
+    """The list filters from the query string (shared with the admin transcript list)."""
+    rating = request.args.get("rating")
+    verified = request.args.get("verified")
+    return transcripts.Search(
+        status=request.args.get("status") or None,
+        assignee=request.args.get("assignee") or None,
+        q=request.args.get("q") or None,
+        since=_date_arg("since"),
+        until=_date_arg("until"),
+        rating=_int_arg("rating", 0) or None if rating else None,
+        verified={"true": True, "false": False}.get(verified or ""),
+        page=_int_arg("page", 1),
+        per_page=_int_arg("per_page", 20),
+        sort=request.args.get("sort") or "newest",
+    )
+
+
+@bp.get("/conversations")
+@token_required
+def list_conversations():
+    """Conversations matching the filters, a page at a time."""
+    search = search_from_args()
+    items, total = transcripts.search_conversations(search, g.agent)
+    return jsonify(
+        {
+            "items": [conversation_dict(c, for_agents=True) for c in items],
+            "total": total,
+            "page": search.page,
+        }
+    )
+
+
+@bp.get("/conversations/<conversation_id>")
+@token_required
+def get_conversation(conversation_id: str):
+    """A conversation with every message, notes included."""
+    return jsonify(transcripts.transcript_json(conversations.get_conversation(conversation_id)))
+
+
+TRANSCRIPT_FORMATS = {
+    "txt": ("text/plain; charset=utf-8", transcripts.transcript_text),
+    "csv": ("text/csv; charset=utf-8", transcripts.transcript_csv),
+    "json": ("application/json", lambda c: jsonify(transcripts.transcript_json(c)).get_data()),
+}
+
+
+def transcript_download(conversation_id: str, fmt: str) -> Response:
+    """A transcript as an attachment (shared with the admin pages)."""
+    if fmt not in TRANSCRIPT_FORMATS:
+        raise InvalidPayload("format must be txt, csv or json")
+    conversation = conversations.get_conversation(conversation_id)
+    mimetype, render = TRANSCRIPT_FORMATS[fmt]
+    response = Response(render(conversation), mimetype=mimetype)
+    filename = f"conversation-{conversation.id}.{fmt}"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.get("/conversations/<conversation_id>/transcript")
+@token_required
+def get_transcript(conversation_id: str):
+    return transcript_download(conversation_id, request.args.get("format", "txt"))
+
+
+@bp.delete("/conversations/<conversation_id>")
+@admin_required
+def delete_conversation(conversation_id: str):
+    """Delete a conversation and its messages, and clear the visitor's personal data."""
+    transcripts.delete_conversation(conversations.get_conversation(conversation_id))
+    return "", 204
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    return jsonify(openapi.document())

@@ -1,0 +1,76 @@
+"""``/api/widget``: what the widget reads and the visitor token it gets on first contact.
+
+Sites listed in the allowed origins (``SUPPORT_ALLOWED_ORIGINS`` or the admin's list) may call
+these from their own pages, so answers carry CORS headers for them."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+
+from ..chat.payloads import VisitorProfile, describe
+from ..ratelimit import limiter
+from ..services import settings, visitors
+from ..services.presence import presence
+from .errors import error_response, install_json_errors
+
+bp = Blueprint("widget_api", __name__, url_prefix="/api/widget")
+install_json_errors(bp)
+
+
+def _cors_origin() -> str | None:
+    """The value for ``Access-Control-Allow-Origin``, or None to send none."""
+    origin = request.headers.get("Origin")
+    if not origin:
+        return None
+    allowed = settings.allowed_origins(current_app.config["ALLOWED_ORIGINS"])
+    if allowed is None or origin.rstrip("/") in allowed:
+        return origin
+    return None
+
+
+@bp.after_request
+def add_cors_headers(response):
+    origin = _cors_origin()
+    if origin:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        response.headers["Access-Control-Max-Age"] = "600"
+        response.vary.add("Origin")
+    return response
+
+
+@bp.route("/config", methods=["GET", "OPTIONS"])
+def config():
+    """The contact panel and chat texts, and whether an agent is online."""
+    if request.method == "OPTIONS":
+        return "", 204
+    response = jsonify(settings.public_widget_config(online=presence.anyone_online()))
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.route("/visitors", methods=["POST", "OPTIONS"])
+def create_visitor():
+    """A new visitor token. Called when someone first starts a chat, never on page load."""
+    if request.method == "OPTIONS":
+        return "", 204
+    body = request.get_json(silent=True)
+    if body is None and request.get_data():
+        return error_response("invalid_payload", "the body must be a JSON object", 400)
+    if body is not None and not isinstance(body, dict):
+        return error_response("invalid_payload", "the body must be a JSON object", 400)
+    try:
+        profile = VisitorProfile.model_validate(body or {})
+    except ValueError as error:
+        return error_response("invalid_payload", describe(error), 400)
+    if not limiter.allow("new_visitors", request.remote_addr or "unknown"):
+        return error_response("rate_limited", "too many new visitors from this address", 429)
+    visitor = visitors.create_visitor(
+        profile.model_dump(exclude_unset=True),
+        identity_secret=current_app.config.get("IDENTITY_SECRET"),
+        user_agent=request.headers.get("User-Agent"),
+        ip_address=request.remote_addr,
+    )
+    token = visitors.issue_token(visitor, current_app.secret_key)
+    return jsonify({"visitor_id": visitor.id, "token": token, "verified": visitor.verified}), 201

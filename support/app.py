@@ -1,0 +1,96 @@
+"""The application factory: binds extensions, registers blueprints, namespaces and the CLI.
+The only module that imports the interface layer."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+from flask import Flask
+
+from . import realtime
+from .admin.views import bp as admin_bp
+from .api import health, v1, widget
+from .chat.agent import AgentNamespace
+from .chat.visitor import VisitorNamespace
+from .config import load_config
+from .dashboard.views import bp as dashboard_bp
+from .extensions import csrf, db, login_manager, migrate, socketio
+from .ratelimit import limiter
+from .services import agents
+from .widget.views import bp as widget_bp
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+MIGRATIONS_DIR = str(PACKAGE_DIR / "migrations")
+MAX_FRAME_BYTES = 64 * 1024
+
+
+def resource_dir(name: str) -> str:
+    """``templates`` or ``static``: inside the package when installed from a wheel, at the
+    repository's top level in a checkout (and an editable install)."""
+    packaged = PACKAGE_DIR / name
+    return str(packaged if packaged.is_dir() else PACKAGE_DIR.parent / name)
+
+
+def build_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        "support",
+        instance_path=os.environ.get("SUPPORT_INSTANCE_PATH") or None,
+        template_folder=resource_dir("templates"),
+        static_folder=resource_dir("static"),
+    )
+    load_config(app, config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _init_extensions(app)
+    _register_http(app)
+    socketio.on_namespace(VisitorNamespace("/visitor"))
+    socketio.on_namespace(AgentNamespace("/agent"))
+    from . import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _async_mode(app: Flask) -> str:
+    """eventlet when the process was patched for it (``support serve``), else threads (the
+    development server and unit tests). ``SUPPORT_ASYNC_MODE`` overrides."""
+    if app.config.get("ASYNC_MODE"):
+        return app.config["ASYNC_MODE"]
+    patcher = sys.modules.get("eventlet.patcher")
+    return "eventlet" if patcher and patcher.is_monkey_patched("socket") else "threading"
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "dashboard.login"
+    login_manager.user_loader(agents.load_session_agent)
+    socketio.init_app(
+        app,
+        async_mode=_async_mode(app),
+        message_queue=app.config.get("MESSAGE_QUEUE") or None,
+        cors_allowed_origins="*",  # each namespace checks origins itself (PROTOCOL §1)
+        max_http_buffer_size=MAX_FRAME_BYTES,
+        ping_interval=20,
+        ping_timeout=20,
+    )
+    limiter.init_app(app)
+    realtime.init_app(app)
+
+
+def _register_http(app: Flask) -> None:
+    for blueprint in (health.bp, widget.bp, v1.bp):
+        csrf.exempt(blueprint)
+        app.register_blueprint(blueprint)
+    for blueprint in (widget_bp, dashboard_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        return response

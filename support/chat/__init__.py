@@ -1,0 +1,1 @@
+"""Socket.IO namespaces: ``/visitor`` for the widget and ``/agent`` for the dashboard and bots."""

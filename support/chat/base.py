@@ -1,0 +1,70 @@
+"""What both namespaces share: event dispatch, acks in the ``{"ok": ...}`` shape, and errors that
+leave the connection usable."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from flask import request
+from flask_socketio import Namespace
+from pydantic import ValidationError
+
+from ..extensions import db
+from ..services.errors import InvalidPayload, ServiceError
+from .payloads import describe
+
+log = logging.getLogger(__name__)
+
+
+def ok(**data) -> dict:
+    return {"ok": True, **data}
+
+
+def fail(code: str, message: str) -> dict:
+    return {"ok": False, "error": {"code": code, "message": message}}
+
+
+def origin_is_own() -> bool:
+    """True when the request has no ``Origin`` or names this server's own origin."""
+    origin = request.headers.get("Origin")
+    return not origin or urlsplit(origin).netloc == request.host
+
+
+class EventNamespace(Namespace):
+    """Maps ``noun:verb`` events to ``on_noun_verb`` methods listed in ``EVENTS``, validates the
+    payload's outer shape, and turns every failure into an error ack."""
+
+    EVENTS: tuple[str, ...] = ()
+
+    def trigger_event(self, event, sid, *args):
+        if event in ("connect", "disconnect"):
+            return super().trigger_event(event, sid, *args)
+        if event not in self.EVENTS:
+            return fail("unknown_event", f"unknown event {str(event)[:64]!r}")
+        handler = getattr(self, "on_" + event.replace(":", "_"))
+        return self.socketio._handle_event(self._guarded(handler), event, self.namespace, sid, *args)
+
+    def _guarded(self, handler):
+        def run(*args):
+            try:
+                if len(args) > 1:
+                    raise InvalidPayload("send one JSON object as the payload")
+                payload = args[0] if args else {}
+                if payload is None:
+                    payload = {}
+                if not isinstance(payload, dict):
+                    raise InvalidPayload("the payload must be a JSON object")
+                return ok(**handler(payload))
+            except ValidationError as error:
+                db.session.rollback()
+                return fail("invalid_payload", describe(error))
+            except ServiceError as error:
+                db.session.rollback()
+                return fail(error.code, error.message)
+            except Exception:
+                log.exception("event %s failed", request.event["message"])
+                db.session.rollback()
+                return fail("internal", "the server could not handle this event; it was logged")
+
+        return run

@@ -1,0 +1,123 @@
+"""Payload schemas of the socket events (PROTOCOL §4), strict: a wrong type is an error, never
+coerced. Shared with the HTTP API where the same fields appear."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+MAX_BODY = 4000
+MAX_SEQ = 2**31 - 1
+
+
+def clean_text(value: str) -> str:
+    """Drop NUL characters (PostgreSQL cannot store them; SQLite then matches it) and refuse
+    lone surrogates, which no database can store as UTF-8."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text must be valid Unicode (no lone surrogates)") from None
+    return value.replace("\x00", "")
+
+
+def _body(value: str) -> str:
+    value = clean_text(value)
+    if not value.strip():
+        raise ValueError("body must not be empty")
+    if len(value.strip()) > MAX_BODY:
+        raise ValueError(f"body must be at most {MAX_BODY} characters")
+    return value
+
+
+Text = Annotated[str, AfterValidator(clean_text)]
+Body = Annotated[str, AfterValidator(_body)]
+ClientId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+Seq = Annotated[int, Field(ge=0, le=MAX_SEQ)]
+Id = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class Payload(BaseModel):
+    """Strict types; unknown keys are ignored so newer clients keep working."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+
+class Empty(Payload):
+    pass
+
+
+class VisitorMessage(Payload):
+    client_id: ClientId
+    body: Body
+
+
+class Typing(Payload):
+    typing: bool
+
+
+class ReadMark(Payload):
+    seq: Seq
+
+
+class SyncRequest(Payload):
+    after_seq: Seq
+
+
+class VisitorProfile(Payload):
+    """Visitor details, from ``POST /api/widget/visitors`` and ``visitor:update``."""
+
+    name: Annotated[Text, Field(max_length=100)] | None = None
+    email: Annotated[Text, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    hash: Annotated[Text, Field(max_length=128)] | None = None
+    page_url: Annotated[Text, Field(max_length=2000)] | None = None
+    referrer: Annotated[Text, Field(max_length=2000)] | None = None
+    locale: Annotated[Text, Field(max_length=35)] | None = None
+
+
+class Rating(Payload):
+    rating: Annotated[int, Field(ge=1, le=5)]
+    comment: Annotated[Text, Field(max_length=1000)] | None = None
+
+
+class InboxRequest(Payload):
+    view: Literal["unassigned", "mine", "open", "closed"]
+
+
+class ConversationRef(Payload):
+    conversation_id: Id
+
+
+class Transfer(ConversationRef):
+    agent_id: Id
+
+
+class AgentMessage(ConversationRef):
+    client_id: ClientId
+    body: Body
+    private: bool = False
+
+
+class AgentTyping(ConversationRef):
+    typing: bool
+
+
+class AgentReadMark(ConversationRef):
+    seq: Seq
+
+
+class AgentSync(ConversationRef):
+    after_seq: Seq
+
+
+class PresenceRequest(Payload):
+    status: Literal["online", "away"]
+
+
+def describe(error: ValidationError) -> str:
+    """One readable line from a pydantic error: ``field: problem``."""
+    parts = []
+    for item in error.errors()[:3]:
+        where = ".".join(str(part) for part in item["loc"]) or "payload"
+        parts.append(f"{where}: {item['msg']}")
+    return "; ".join(parts)

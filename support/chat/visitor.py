@@ -1,0 +1,111 @@
+"""The ``/visitor`` namespace: events sent by the widget on behalf of one visitor."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_socketio import join_room
+
+from ..serializers import conversation_dict, message_dict, visitor_dict
+from ..services import conversations, visitors
+from ..services.errors import Unauthorized
+from ..services.settings import allowed_origins
+from . import payloads
+from .base import EventNamespace, origin_is_own
+
+
+def _origin_allowed() -> bool:
+    if origin_is_own():
+        return True
+    allowed = allowed_origins(current_app.config["ALLOWED_ORIGINS"])
+    return allowed is None or request.headers.get("Origin", "").rstrip("/") in allowed
+
+
+class VisitorNamespace(EventNamespace):
+    """One socket per widget tab. The visitor is known from its signed token; a conversation id
+    is never taken from a visitor."""
+
+    EVENTS = (
+        "conversation:get",
+        "message:send",
+        "typing",
+        "messages:read",
+        "sync",
+        "visitor:update",
+        "conversation:rate",
+    )
+
+    def __init__(self, namespace: str = "/visitor"):
+        super().__init__(namespace)
+        self._visitor_ids: dict[str, str] = {}
+
+    def on_connect(self, auth=None):
+        """The widget connects with ``auth = {"token": ...}``."""
+        token = auth.get("token") if isinstance(auth, dict) else None
+        visitor = visitors.visitor_for_token(token, current_app.secret_key)
+        if visitor is None:
+            raise ConnectionRefusedError("a valid visitor token is required", {"code": "unauthorized"})
+        if not _origin_allowed():
+            raise ConnectionRefusedError("this origin may not use the widget", {"code": "forbidden"})
+        self._visitor_ids[request.sid] = visitor.id
+        join_room(f"visitor:{visitor.id}")
+        visitors.touch(visitor)
+
+    def on_disconnect(self, reason=None):
+        self._visitor_ids.pop(request.sid, None)
+
+    def _visitor(self):
+        visitor_id = self._visitor_ids.get(request.sid)
+        visitor = visitors.visitor_by_id(visitor_id) if visitor_id else None
+        if visitor is None:
+            raise Unauthorized("this visitor no longer exists")
+        return visitor
+
+    def on_conversation_get(self, payload):
+        payloads.Empty.model_validate(payload)
+        conversation = conversations.current_conversation(self._visitor())
+        if conversation is None:
+            return {"conversation": None, "messages": []}
+        messages = conversations.messages_after(conversation, 0, include_private=False)
+        return {
+            "conversation": conversation_dict(conversation),
+            "messages": [message_dict(m) for m in messages],
+        }
+
+    def on_message_send(self, payload):
+        data = payloads.VisitorMessage.model_validate(payload)
+        message, conversation = conversations.post_visitor_message(
+            self._visitor(), data.client_id, data.body
+        )
+        return {"message": message_dict(message), "conversation": conversation_dict(conversation)}
+
+    def on_typing(self, payload):
+        data = payloads.Typing.model_validate(payload)
+        conversations.visitor_typing(self._visitor(), data.typing)
+        return {}
+
+    def on_messages_read(self, payload):
+        data = payloads.ReadMark.model_validate(payload)
+        conversations.mark_read_by_visitor(self._visitor(), data.seq)
+        return {}
+
+    def on_sync(self, payload):
+        data = payloads.SyncRequest.model_validate(payload)
+        conversation = conversations.current_conversation(self._visitor())
+        if conversation is None:
+            return {"messages": []}
+        messages = conversations.messages_after(conversation, data.after_seq, include_private=False)
+        return {"messages": [message_dict(m) for m in messages]}
+
+    def on_visitor_update(self, payload):
+        data = payloads.VisitorProfile.model_validate(payload)
+        visitor = visitors.update_visitor(
+            self._visitor(),
+            data.model_dump(exclude_unset=True),
+            identity_secret=current_app.config.get("IDENTITY_SECRET"),
+        )
+        return {"visitor": visitor_dict(visitor)}
+
+    def on_conversation_rate(self, payload):
+        data = payloads.Rating.model_validate(payload)
+        conversation = conversations.rate(self._visitor(), data.rating, data.comment)
+        return {"conversation": conversation_dict(conversation)}

@@ -1,0 +1,143 @@
+"""The ``support`` command: serve | create-agent | purge | seed-demo.
+
+Every command brings the database schema up to date first. ``main`` patches the process for
+eventlet before anything else is imported when it is about to serve."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+def _patch_for_serving(argv: list[str]) -> None:
+    """eventlet (or gevent) must patch the standard library before Flask, the database drivers
+    and the socket libraries are imported."""
+    if "serve" not in argv[1:2]:
+        return
+    import os
+
+    mode = os.environ.get("SUPPORT_ASYNC_MODE", "eventlet")
+    if mode == "eventlet":
+        import eventlet
+
+        eventlet.monkey_patch()
+    elif mode == "gevent":
+        from gevent import monkey
+
+        monkey.patch_all()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    _patch_for_serving(sys.argv)
+    try:
+        cli.main(prog_name="support", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as error:
+        # One line, whatever went wrong: scripts read it, people act on it.
+        click.echo(f"Error: {error.format_message()}", err=True)
+        sys.exit(error.exit_code)
+
+
+def _app():
+    from . import create_app
+
+    app = create_app()
+    with app.app_context():
+        upgrade_schema(app)
+    return app
+
+
+def upgrade_schema(app) -> None:
+    """Apply pending migrations (inside an app context)."""
+    from flask_migrate import upgrade
+
+    upgrade(directory=app.extensions["migrate"].directory)
+
+
+@click.group(help="Support: self-hosted live chat and contact widget.")
+def cli() -> None:
+    pass
+
+
+@cli.command(help="Run the server (eventlet).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, type=click.IntRange(1, 65535), show_default=True)
+def serve(host: str, port: int) -> None:
+    app = _app()
+    from .extensions import socketio
+    from .services import agents
+
+    with app.app_context():
+        if agents.count_agents() == 0:
+            token = agents.create_setup_token()
+            shown_host = "localhost" if host in ("0.0.0.0", "::", "127.0.0.1") else host  # noqa: S104
+            click.echo(
+                "No agent yet. Create the first admin account here (the link works once):\n"
+                f"  http://{shown_host}:{port}/setup/{token}"
+            )
+    _raise_connection_cap()
+    click.echo(f"Support is serving on http://{host}:{port}  (demo page: /demo, dashboard: /dashboard/)")
+    kwargs = {"log_output": False}
+    if socketio.async_mode == "threading":
+        kwargs["allow_unsafe_werkzeug"] = True
+    socketio.run(app, host=host, port=port, **kwargs)
+
+
+def _raise_connection_cap(wanted: int = 10_000) -> None:
+    """eventlet's server stops at 1,024 connections by default, and the process's open-file
+    limit often sits at 1,024 too; raise both as far as the system allows."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        target = wanted + 100 if hard == resource.RLIM_INFINITY else min(hard, wanted + 100)
+        if soft < target:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ImportError, ValueError, OSError):
+        pass
+    try:
+        import eventlet.wsgi
+
+        eventlet.wsgi.DEFAULT_MAX_SIMULTANEOUS_REQUESTS = wanted
+    except ImportError:
+        pass
+
+
+@cli.command("create-agent", help="Add an agent (or an admin with --admin).")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--password", required=True)
+@click.option("--admin", is_flag=True, help="Give the agent admin rights.")
+def create_agent(email: str, name: str, password: str, admin: bool) -> None:
+    from .services import agents
+    from .services.errors import ServiceError
+
+    app = _app()
+    with app.app_context():
+        try:
+            agent = agents.create_agent(email, name, password, is_admin=admin)
+        except ServiceError as error:
+            raise click.ClickException(error.message) from None
+        role = "admin" if agent.is_admin else "agent"
+        click.echo(f"Created {role} {agent.name} <{agent.email}> (id {agent.id})")
+
+
+@cli.command(help="Delete conversations closed more than DAYS ago, with their messages.")
+@click.option("--older-than", "days", required=True, type=click.IntRange(min=0), metavar="DAYS")
+def purge(days: int) -> None:
+    from .services import transcripts
+
+    app = _app()
+    with app.app_context():
+        count = transcripts.purge_closed(days)
+    click.echo(f"Purged {count} conversation{'s' if count != 1 else ''} closed more than {days} days ago")
+
+
+def init_app(app) -> None:
+    """Make the same commands available as ``flask --app support <command>``."""
+    for command in (create_agent, purge):
+        app.cli.add_command(command)

@@ -1,0 +1,80 @@
+"""Configuration: working defaults, then ``SUPPORT_*`` environment variables.
+
+Nothing is read at import time; :func:`load_config` runs inside ``create_app`` so that the
+factory can be called many times (tests) with different environments.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+DEFAULTS = {
+    "ALLOWED_ORIGINS": "*",
+    "LIMIT_NEW_VISITORS": "30/minute",
+    "LIMIT_VISITOR_MESSAGES": "20/minute",
+    "LIMIT_LOGIN": "10/minute",
+    "IDENTITY_SECRET": None,
+    "MESSAGE_QUEUE": None,
+    "ASYNC_MODE": None,
+    "RETENTION_CHECK_SECONDS": 3600,
+    "PRESENCE_GRACE_SECONDS": 10,
+}
+
+
+def load_config(app: Flask, overrides: dict | None = None) -> None:
+    """Fill ``app.config`` from defaults, the environment and ``overrides`` (tests), in that order."""
+    app.config.update(DEFAULTS)
+    app.config.from_prefixed_env("SUPPORT", loads=_keep_strings)
+    if overrides:
+        app.config.update(overrides)
+    app.config.setdefault("DATABASE_URL", None)
+    if not app.config.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = "sqlite:///" + str(Path(app.instance_path) / "support.db")
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["DATABASE_URL"])
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config["WTF_CSRF_TIME_LIMIT"] = None
+
+
+def _keep_strings(value: str) -> str:
+    """Environment values stay strings: ``SUPPORT_LIMIT_NEW_VISITORS=0`` must not become an int
+    that some places would treat as falsy and others as a number."""
+    return value
+
+
+def normalise_database_url(url: str) -> str:
+    """Make a plain ``postgresql://`` (or legacy ``postgres://``) URL use psycopg 3, the driver
+    installed with the package, so operators can paste the URL their host gives them."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def engine_options(url: str) -> dict:
+    """Engine settings per backend. SQLite waits on locks inside C (blocking the event loop), so
+    keep its busy timeout modest and transactions short; PostgreSQL gets a checked pool."""
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 15, "check_same_thread": False}}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+
+
+def _instance_secret(instance: Path) -> str:
+    """Generate the secret key once and keep it in the instance folder, readable by us only."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

@@ -1,0 +1,197 @@
+"""The data model: typed SQLAlchemy 2 models.
+
+Ids are opaque strings (UUID hex). Times are stored as naive UTC and serialised with a ``Z``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+
+def new_id() -> str:
+    """An opaque, unguessable id."""
+    return uuid.uuid4().hex
+
+
+def utcnow() -> datetime:
+    """Now, as naive UTC (the same on SQLite and PostgreSQL)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Agent(UserMixin, db.Model):
+    """A person who answers chats. Admins also manage agents, settings and transcripts.
+
+    Agents are deactivated, never deleted, so transcripts keep their author."""
+
+    __tablename__ = "agents"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    tokens: Mapped[list[ApiToken]] = relationship(back_populates="agent")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: deactivated agents cannot sign in
+        return self.active
+
+    def get_id(self) -> str:
+        """Flask-Login's session id: bumping ``session_version`` signs the agent out everywhere."""
+        return f"{self.id}:{self.session_version}"
+
+
+class ApiToken(db.Model):
+    """A bearer token for the REST API and the ``/agent`` socket. Only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"), index=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    agent: Mapped[Agent] = relationship(back_populates="tokens")
+
+
+class Visitor(db.Model):
+    """Someone who started a chat from the widget. Created only when they first act."""
+
+    __tablename__ = "visitors"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str | None] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(254))
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    page_url: Mapped[str | None] = mapped_column(String(2000))
+    referrer: Mapped[str | None] = mapped_column(String(2000))
+    locale: Mapped[str | None] = mapped_column(String(35))
+    user_agent: Mapped[str | None] = mapped_column(String(512))
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    conversations: Mapped[list[Conversation]] = relationship(back_populates="visitor")
+
+
+class Conversation(db.Model):
+    """One chat between a visitor and the team. ``last_seq`` allocates message numbers."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        # At most one open conversation per visitor, enforced by the database so that two
+        # concurrent first messages cannot open two.
+        Index(
+            "uq_conversations_one_open_per_visitor",
+            "visitor_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+        Index("ix_conversations_status_updated", "status", "updated_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    visitor_id: Mapped[str] = mapped_column(ForeignKey("visitors.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    assignee_id: Mapped[str | None] = mapped_column(ForeignKey("agents.id"), index=True)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    visitor_read_seq: Mapped[int] = mapped_column(Integer, default=0)
+    agent_read_seq: Mapped[int] = mapped_column(Integer, default=0)
+    unread_by_agents: Mapped[int] = mapped_column(Integer, default=0)
+    preview: Mapped[str | None] = mapped_column(String(200))
+    last_message_at: Mapped[datetime | None] = mapped_column(DateTime)
+    first_response_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+
+    visitor: Mapped[Visitor] = relationship(back_populates="conversations")
+    assignee: Mapped[Agent | None] = relationship()
+
+
+class Message(db.Model):
+    """A message or private note. ``seq`` is gapless per conversation; ``client_id`` is the
+    sender's idempotency key, unique per sender (not per conversation, so a retried first
+    message can never open a second conversation)."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "seq", name="uq_messages_conversation_seq"),
+        UniqueConstraint("sender_type", "sender_id", "client_id", name="uq_messages_sender_client"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    sender_type: Mapped[str] = mapped_column(String(10))
+    sender_id: Mapped[str | None] = mapped_column(String(32))
+    sender_name: Mapped[str | None] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Setting(db.Model):
+    """A named JSON document of settings; the widget's contact panel lives under ``widget``."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class AuditEvent(db.Model):
+    """An append-only record of who did what (sign-ins, settings, exports, deletions)."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    actor_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    actor_name: Mapped[str | None] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(50), index=True)
+    target: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[dict | None] = mapped_column(JSON)
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class SetupToken(db.Model):
+    """The one-time link that creates the first admin; only its hash is stored."""
+
+    __tablename__ = "setup_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(20), default="first-admin")
+    agent_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)

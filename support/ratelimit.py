@@ -1,0 +1,48 @@
+"""Rate limits shared by HTTP and sockets, on the ``limits`` library (the engine of
+Flask-Limiter): in memory for one process, in Redis when a message queue is configured, so every
+process counts the same hits."""
+
+from __future__ import annotations
+
+from flask import Flask
+from limits import parse, storage, strategies
+
+# Configuration key of each named limit.
+LIMITS = {
+    "new_visitors": "LIMIT_NEW_VISITORS",
+    "visitor_messages": "LIMIT_VISITOR_MESSAGES",
+    "login": "LIMIT_LOGIN",
+}
+
+
+class RateLimiter:
+    """Moving-window limits by name and key; a limit of ``0`` means none."""
+
+    def __init__(self) -> None:
+        self._strategy = None
+        self._limits: dict = {}
+
+    def init_app(self, app: Flask) -> None:
+        """Read the limits from the app's config and pick the storage."""
+        queue = app.config.get("MESSAGE_QUEUE")
+        backend = storage.storage_from_string(queue) if queue else storage.MemoryStorage()
+        self._strategy = strategies.MovingWindowRateLimiter(backend)
+        self._limits = {}
+        for name, key in LIMITS.items():
+            value = str(app.config.get(key) or "0").strip()
+            self._limits[name] = None if value in ("", "0") else parse(value)
+
+    def allow(self, name: str, key: str) -> bool:
+        """Count one hit of ``name`` for ``key``; False once the limit is spent."""
+        limit = self._limits.get(name)
+        if limit is None or self._strategy is None:
+            return True
+        return self._strategy.hit(limit, name, key)
+
+    def reset(self) -> None:
+        """Forget all counts (tests, and operators after an incident)."""
+        if self._strategy is not None:
+            self._strategy.storage.reset()
+
+
+limiter = RateLimiter()

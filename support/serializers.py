@@ -1,0 +1,96 @@
+"""Models to the JSON objects of the public contract (PROTOCOL §2)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from .models import Agent, Conversation, Message, Visitor
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO 8601 UTC with a ``Z``, millisecond precision (what browsers parse everywhere)."""
+    if value is None:
+        return None
+    return value.isoformat(timespec="milliseconds") + "Z"
+
+
+def message_dict(message: Message) -> dict:
+    """A message as every client sees it."""
+    return {
+        "id": message.id,
+        "conversation_id": message.conversation_id,
+        "seq": message.seq,
+        "client_id": message.client_id,
+        "sender": {
+            "type": message.sender_type,
+            "id": message.sender_id,
+            "name": message.sender_name,
+        },
+        "body": message.body,
+        "private": message.private,
+        "created_at": iso(message.created_at),
+    }
+
+
+def visitor_dict(visitor: Visitor) -> dict:
+    """The visitor fields every conversation carries."""
+    return {
+        "id": visitor.id,
+        "name": visitor.name,
+        "email": visitor.email,
+        "verified": visitor.verified,
+    }
+
+
+def visitor_detail_dict(visitor: Visitor) -> dict:
+    """Everything agents may see about a visitor (the dashboard's context column)."""
+    return visitor_dict(visitor) | {
+        "page_url": visitor.page_url,
+        "referrer": visitor.referrer,
+        "locale": visitor.locale,
+        "user_agent": visitor.user_agent,
+        "first_seen_at": iso(visitor.first_seen_at),
+        "last_seen_at": iso(visitor.last_seen_at),
+    }
+
+
+def agent_dict(agent: Agent, *, with_email: bool = False) -> dict:
+    """An agent as others see it; ``with_email`` for the agent itself and admins."""
+    data = {"id": agent.id, "name": agent.name}
+    if with_email:
+        data |= {"email": agent.email, "admin": agent.is_admin, "active": agent.active}
+    return data
+
+
+AGENT_ONLY_FIELDS = ("preview", "last_message_at", "unread", "closed_at", "rating_comment")
+
+
+def public_conversation(data: dict) -> dict:
+    """The visitor's view of an agents' conversation dict."""
+    return {key: value for key, value in data.items() if key not in AGENT_ONLY_FIELDS}
+
+
+def conversation_dict(conversation: Conversation, *, for_agents: bool = False) -> dict:
+    """A conversation. Agents also get the inbox extras (preview, unread count, closing time);
+    the preview holds public messages only, but visitors have their messages anyway."""
+    data = {
+        "id": conversation.id,
+        "status": conversation.status,
+        "visitor": visitor_dict(conversation.visitor),
+        "assignee": agent_dict(conversation.assignee) if conversation.assignee else None,
+        "last_seq": conversation.last_seq,
+        "rating": conversation.rating,
+        "created_at": iso(conversation.created_at),
+        "updated_at": iso(conversation.updated_at),
+        "visitor_read_seq": conversation.visitor_read_seq,
+        "agent_read_seq": conversation.agent_read_seq,
+    }
+    if for_agents:
+        data |= {
+            "preview": conversation.preview,
+            "last_message_at": iso(conversation.last_message_at),
+            "unread": conversation.unread_by_agents,
+            "closed_at": iso(conversation.closed_at),
+            "rating_comment": conversation.rating_comment,
+        }
+    return data

@@ -1,0 +1,448 @@
+"""Conversations and messages: the rules of the chat, and the events they record.
+
+Every change commits before it returns; the events recorded here are published by ``realtime``
+after that commit (see ``support.events``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .. import events
+from ..extensions import db
+from ..models import Agent, Conversation, Message, Visitor, utcnow
+from ..ratelimit import limiter
+from ..serializers import conversation_dict, message_dict
+from .errors import (
+    AlreadyAssigned,
+    ConversationClosed,
+    Forbidden,
+    InvalidPayload,
+    NotFound,
+    RateLimited,
+)
+
+PREVIEW_LENGTH = 140
+INBOX_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who is posting: a visitor or an agent, with the name shown on the message."""
+
+    type: str
+    id: str
+    name: str | None
+
+
+def visitor_sender(visitor: Visitor) -> Sender:
+    return Sender("visitor", visitor.id, visitor.name)
+
+
+def agent_sender(agent: Agent) -> Sender:
+    return Sender("agent", agent.id, agent.name)
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def current_conversation(visitor: Visitor) -> Conversation | None:
+    """The visitor's open conversation, or else its most recently closed one."""
+    return db.session.scalar(
+        select(Conversation)
+        .where(Conversation.visitor_id == visitor.id)
+        .order_by((Conversation.status == "open").desc(), Conversation.created_at.desc())
+        .limit(1)
+    )
+
+
+def get_conversation(conversation_id) -> Conversation:
+    conversation = (
+        db.session.get(Conversation, conversation_id) if isinstance(conversation_id, str) else None
+    )
+    if conversation is None:
+        raise NotFound("no such conversation")
+    return conversation
+
+
+def messages_after(conversation: Conversation, after_seq: int, *, include_private: bool) -> list:
+    """Messages with a seq above ``after_seq``, oldest first; notes only for agents."""
+    query = select(Message).where(
+        Message.conversation_id == conversation.id, Message.seq > after_seq
+    )
+    if not include_private:
+        query = query.where(Message.private.is_(False))
+    return list(db.session.scalars(query.order_by(Message.seq)))
+
+
+def inbox(agent: Agent, view: str) -> list[Conversation]:
+    """The conversations of one dashboard view, most recently active first."""
+    query = select(Conversation)
+    if view == "unassigned":
+        query = query.where(Conversation.status == "open", Conversation.assignee_id.is_(None))
+    elif view == "mine":
+        query = query.where(Conversation.status == "open", Conversation.assignee_id == agent.id)
+    elif view == "open":
+        query = query.where(Conversation.status == "open")
+    elif view == "closed":
+        query = query.where(Conversation.status == "closed")
+    else:
+        raise InvalidPayload("view must be unassigned, mine, open or closed")
+    return list(
+        db.session.scalars(query.order_by(Conversation.updated_at.desc()).limit(INBOX_LIMIT))
+    )
+
+
+def inbox_counts(agent: Agent) -> dict[str, int]:
+    """How many conversations each open view holds."""
+    open_ = Conversation.status == "open"
+
+    def count(*conditions) -> int:
+        query = select(func.count()).select_from(Conversation).where(*conditions)
+        return db.session.scalar(query) or 0
+
+    return {
+        "unassigned": count(open_, Conversation.assignee_id.is_(None)),
+        "mine": count(open_, Conversation.assignee_id == agent.id),
+        "open": count(open_),
+    }
+
+
+def visitor_history(visitor_id: str) -> list[Conversation]:
+    """All conversations of a visitor, newest first (the dashboard's 'past conversations')."""
+    return list(
+        db.session.scalars(
+            select(Conversation)
+            .where(Conversation.visitor_id == visitor_id)
+            .order_by(Conversation.created_at.desc())
+        )
+    )
+
+
+# --- posting -----------------------------------------------------------------------------------
+
+
+def _stored_message(sender: Sender, client_id: str) -> Message | None:
+    return db.session.scalar(
+        select(Message).where(
+            Message.sender_type == sender.type,
+            Message.sender_id == sender.id,
+            Message.client_id == client_id,
+        )
+    )
+
+
+def post_visitor_message(visitor: Visitor, client_id: str, body: str):
+    """Store a visitor's message, opening a conversation when none is open.
+
+    Returns ``(message, conversation)``. A resent ``client_id`` returns the stored message and
+    counts towards no limit; a flood past the limit stores nothing and raises ``RateLimited``."""
+    sender = visitor_sender(visitor)
+    stored = _stored_message(sender, client_id)
+    if stored is not None:
+        return stored, get_conversation(stored.conversation_id)
+    if not limiter.allow("visitor_messages", visitor.id):
+        raise RateLimited("too many messages; wait a moment and try again")
+
+    def attempt():
+        conversation, created = _open_conversation_for(visitor)
+        message = _insert_message(conversation, sender, client_id, body, private=False)
+        visitor.last_seen_at = utcnow()
+        return _commit_message(message, conversation, created=created)
+
+    return _post_once(sender, client_id, attempt)
+
+
+def post_agent_message(
+    agent: Agent, conversation_id: str, client_id: str, body: str, *, private: bool = False
+):
+    """Store an agent's message or private note in an open conversation. Sending does not
+    claim it. Returns ``(message, conversation)``."""
+    sender = agent_sender(agent)
+    stored = _stored_message(sender, client_id)
+    if stored is not None:
+        return stored, get_conversation(stored.conversation_id)
+
+    def attempt():
+        conversation = get_conversation(conversation_id)
+        if conversation.status != "open":
+            raise ConversationClosed("this conversation is closed")
+        message = _insert_message(conversation, sender, client_id, body, private=private)
+        if not private and conversation.first_response_at is None:
+            conversation.first_response_at = message.created_at
+        return _commit_message(message, conversation, created=False)
+
+    return _post_once(sender, client_id, attempt)
+
+
+def _post_once(sender: Sender, client_id: str, attempt, tries: int = 3):
+    """Run ``attempt`` until it commits. When a unique index refuses it, either a twin of this
+    message (same sender and client_id) committed first, and that stored message is the
+    answer, or a concurrent first message opened the conversation, and trying again joins it."""
+    for _ in range(tries):
+        try:
+            return attempt()
+        except IntegrityError:
+            db.session.rollback()
+            stored = _stored_message(sender, client_id)
+            if stored is not None:
+                return stored, get_conversation(stored.conversation_id)
+    raise RuntimeError("could not store the message after repeated conflicts")
+
+
+def _open_conversation_for(visitor: Visitor) -> tuple[Conversation, bool]:
+    """The visitor's open conversation, created (and flushed) when there is none."""
+    conversation = db.session.scalar(
+        select(Conversation).where(
+            Conversation.visitor_id == visitor.id, Conversation.status == "open"
+        )
+    )
+    if conversation is not None:
+        return conversation, False
+    conversation = Conversation(visitor=visitor, status="open", last_seq=0)
+    db.session.add(conversation)
+    db.session.flush()
+    return conversation, True
+
+
+def _next_seq(conversation: Conversation) -> int:
+    """Allocate the next seq in this transaction, from the conversation row: a row lock on
+    PostgreSQL, serialised writers on SQLite; a rollback gives the number back."""
+    new_seq = db.session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation.id, Conversation.status == "open")
+        .values(last_seq=Conversation.last_seq + 1, updated_at=utcnow())
+        .returning(Conversation.last_seq)
+    ).scalar()
+    if new_seq is None:
+        db.session.rollback()
+        raise ConversationClosed("this conversation is closed")
+    return new_seq
+
+
+def _insert_message(conversation, sender: Sender, client_id, body, *, private) -> Message:
+    seq = _next_seq(conversation)
+    message = Message(
+        conversation_id=conversation.id,
+        seq=seq,
+        client_id=client_id,
+        sender_type=sender.type,
+        sender_id=sender.id,
+        sender_name=sender.name,
+        body=body,
+        private=private,
+        created_at=utcnow(),
+    )
+    db.session.add(message)
+    db.session.flush()
+    return message
+
+
+def _commit_message(message: Message, conversation: Conversation, *, created: bool):
+    """Update the conversation's inbox fields, record what happened, and commit."""
+    db.session.refresh(conversation)
+    if not message.private:
+        conversation.preview = message.body[:PREVIEW_LENGTH]
+        conversation.last_message_at = message.created_at
+        if message.sender_type == "visitor":
+            conversation.unread_by_agents += 1
+    db.session.flush()
+    agents_view = conversation_dict(conversation, for_agents=True)
+    if created:
+        events.record(db.session, "conversation_created", conversation=agents_view)
+    events.record(
+        db.session,
+        "message_created",
+        message=message_dict(message),
+        conversation=agents_view,
+    )
+    db.session.commit()
+    return message, conversation
+
+
+# --- assignment and status ---------------------------------------------------------------------
+
+
+def _record_update(conversation: Conversation, *, previous_assignee_id: str | None) -> None:
+    """Record a changed conversation; ``previous_assignee_id`` lets realtime tell the agents who
+    saw it before the change, as well as those who see it now."""
+    events.record(
+        db.session,
+        "conversation_updated",
+        conversation=conversation_dict(conversation, for_agents=True),
+        previous_assignee_id=previous_assignee_id,
+    )
+
+
+def claim(agent: Agent, conversation_id: str) -> Conversation:
+    """Make ``agent`` the assignee. Of concurrent claims exactly one wins: the update only
+    matches while nobody holds the conversation, and its row count says who won."""
+    conversation = get_conversation(conversation_id)
+    won = db.session.execute(
+        update(Conversation)
+        .where(
+            Conversation.id == conversation.id,
+            Conversation.assignee_id.is_(None),
+            Conversation.status == "open",
+        )
+        .values(assignee_id=agent.id, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not won:
+        db.session.rollback()
+        conversation = get_conversation(conversation_id)
+        if conversation.status != "open":
+            raise ConversationClosed("this conversation is closed")
+        if conversation.assignee_id == agent.id:
+            return conversation
+        raise AlreadyAssigned("another agent has already claimed this conversation")
+    db.session.refresh(conversation)
+    _record_update(conversation, previous_assignee_id=None)
+    db.session.commit()
+    return conversation
+
+
+def _check_may_manage(agent: Agent, conversation: Conversation) -> None:
+    """Transfer and close are for the assignee or an admin, or anyone while unassigned."""
+    if conversation.assignee_id not in (None, agent.id) and not agent.is_admin:
+        raise Forbidden("only the assignee or an admin can do this")
+
+
+def transfer(agent: Agent, conversation_id: str, target_agent_id: str) -> Conversation:
+    """Hand the conversation to another (active) agent."""
+    conversation = get_conversation(conversation_id)
+    _check_may_manage(agent, conversation)
+    if conversation.status != "open":
+        raise ConversationClosed("this conversation is closed")
+    target = db.session.get(Agent, target_agent_id) if isinstance(target_agent_id, str) else None
+    if target is None or not target.active:
+        raise NotFound("no such agent")
+    previous = conversation.assignee_id
+    conversation.assignee_id = target.id
+    conversation.updated_at = utcnow()
+    db.session.flush()
+    db.session.refresh(conversation)
+    _record_update(conversation, previous_assignee_id=previous)
+    db.session.commit()
+    return conversation
+
+
+def close(agent: Agent, conversation_id: str) -> Conversation:
+    """Close the conversation; closing a closed one changes nothing."""
+    conversation = get_conversation(conversation_id)
+    _check_may_manage(agent, conversation)
+    if conversation.status == "closed":
+        return conversation
+    conversation.status = "closed"
+    conversation.closed_at = conversation.updated_at = utcnow()
+    db.session.flush()
+    _record_update(conversation, previous_assignee_id=conversation.assignee_id)
+    db.session.commit()
+    return conversation
+
+
+def reopen(agent: Agent, conversation_id: str) -> Conversation:
+    """Open a closed conversation again, unless its visitor has since started another."""
+    conversation = get_conversation(conversation_id)
+    _check_may_manage(agent, conversation)
+    if conversation.status == "open":
+        return conversation
+    conversation.status = "open"
+    conversation.closed_at = None
+    conversation.updated_at = utcnow()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise InvalidPayload("the visitor has another open conversation") from None
+    _record_update(conversation, previous_assignee_id=conversation.assignee_id)
+    db.session.commit()
+    return conversation
+
+
+def rate(visitor: Visitor, rating: int, comment: str | None) -> Conversation:
+    """The visitor rates its current conversation once it is closed (a new rating replaces)."""
+    conversation = current_conversation(visitor)
+    if conversation is None:
+        raise NotFound("there is no conversation to rate")
+    if conversation.status != "closed":
+        raise InvalidPayload("a conversation can be rated once it is closed")
+    conversation.rating = rating
+    conversation.rating_comment = comment
+    db.session.flush()
+    _record_update(conversation, previous_assignee_id=conversation.assignee_id)
+    db.session.commit()
+    return conversation
+
+
+# --- read marks --------------------------------------------------------------------------------
+
+
+def mark_read_by_visitor(visitor: Visitor, seq: int) -> None:
+    """The visitor has seen its current conversation up to ``seq``."""
+    conversation = current_conversation(visitor)
+    if conversation is None:
+        return
+    seq = min(seq, conversation.last_seq)
+    if seq <= conversation.visitor_read_seq:
+        return
+    conversation.visitor_read_seq = seq
+    events.record(
+        db.session,
+        "messages_read",
+        conversation=conversation_dict(conversation, for_agents=True),
+        seq=seq,
+        by="visitor",
+    )
+    db.session.commit()
+
+
+def mark_read_by_agent(agent: Agent, conversation_id: str, seq: int) -> None:
+    """An agent has seen the conversation up to ``seq``; the unread count follows."""
+    conversation = get_conversation(conversation_id)
+    seq = min(seq, conversation.last_seq)
+    if seq <= conversation.agent_read_seq:
+        return
+    conversation.agent_read_seq = seq
+    conversation.unread_by_agents = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(
+                Message.conversation_id == conversation.id,
+                Message.sender_type == "visitor",
+                Message.seq > seq,
+            )
+        )
+        or 0
+    )
+    events.record(
+        db.session,
+        "messages_read",
+        conversation=conversation_dict(conversation, for_agents=True),
+        seq=seq,
+        by="agent",
+    )
+    db.session.commit()
+
+
+# --- typing ------------------------------------------------------------------------------------
+
+
+def visitor_typing(visitor: Visitor, typing: bool) -> None:
+    """Tell the agents that the visitor is (or stopped) typing in its open conversation."""
+    conversation = current_conversation(visitor)
+    if conversation is not None and conversation.status == "open":
+        data = conversation_dict(conversation, for_agents=True)
+        events.announce("typing", conversation=data, sender="visitor", name=None, typing=typing)
+
+
+def agent_typing(agent: Agent, conversation_id: str, typing: bool) -> None:
+    """Tell the visitor that an agent is (or stopped) typing."""
+    conversation = get_conversation(conversation_id)
+    if conversation.status == "open":
+        data = conversation_dict(conversation, for_agents=True)
+        events.announce("typing", conversation=data, sender="agent", name=agent.name, typing=typing)

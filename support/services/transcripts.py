@@ -1,0 +1,282 @@
+"""Finding, exporting and erasing stored conversations."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import and_, delete, exists, func, or_, select
+
+from ..extensions import db
+from ..models import Agent, Conversation, Message, Visitor, utcnow
+from ..serializers import conversation_dict, iso, message_dict, visitor_detail_dict
+from .errors import InvalidPayload
+
+MAX_PER_PAGE = 100
+MAX_QUERY_WORDS = 10
+
+
+@dataclass
+class Search:
+    """The filters of the transcript list and ``GET /api/v1/conversations``."""
+
+    status: str | None = None
+    assignee: str | None = None  # an agent id, "me" or "none"
+    q: str | None = None
+    since: date | None = None
+    until: date | None = None
+    rating: int | None = None
+    verified: bool | None = None
+    page: int = 1
+    per_page: int = 20
+    sort: str = "newest"
+
+
+def _like_pattern(word: str) -> str:
+    """A LIKE pattern that matches ``word`` literally (``%`` and ``_`` escaped)."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _word_condition(word: str):
+    """The word appears in a message or note, or in the visitor's name or email."""
+    pattern = _like_pattern(word.lower())
+    in_messages = exists().where(
+        Message.conversation_id == Conversation.id,
+        func.lower(Message.body).like(pattern, escape="\\"),
+    )
+    in_visitor = exists().where(
+        Visitor.id == Conversation.visitor_id,
+        or_(
+            func.lower(Visitor.name).like(pattern, escape="\\"),
+            func.lower(Visitor.email).like(pattern, escape="\\"),
+        ),
+    )
+    return or_(in_messages, in_visitor)
+
+
+def _conditions(search: Search, agent: Agent | None) -> list:
+    conditions = []
+    if search.status:
+        if search.status not in ("open", "closed"):
+            raise InvalidPayload("status must be open or closed")
+        conditions.append(Conversation.status == search.status)
+    if search.assignee == "none":
+        conditions.append(Conversation.assignee_id.is_(None))
+    elif search.assignee == "me":
+        conditions.append(Conversation.assignee_id == (agent.id if agent else None))
+    elif search.assignee:
+        conditions.append(Conversation.assignee_id == search.assignee)
+    words = (search.q or "").split()
+    if len(words) > MAX_QUERY_WORDS:
+        raise InvalidPayload(f"q may have at most {MAX_QUERY_WORDS} words")
+    conditions.extend(_word_condition(word) for word in words)
+    if search.since:
+        conditions.append(Conversation.created_at >= datetime.combine(search.since, time.min))
+    if search.until:
+        end = datetime.combine(search.until + timedelta(days=1), time.min)
+        conditions.append(Conversation.created_at < end)
+    if search.rating is not None:
+        conditions.append(Conversation.rating == search.rating)
+    if search.verified is not None:
+        conditions.append(
+            exists().where(Visitor.id == Conversation.visitor_id, Visitor.verified == search.verified)
+        )
+    return conditions
+
+
+SORTS = {
+    "newest": (Conversation.created_at.desc(), Conversation.id),
+    "oldest": (Conversation.created_at.asc(), Conversation.id),
+    "updated": (Conversation.updated_at.desc(), Conversation.id),
+}
+
+
+def search_conversations(search: Search, agent: Agent | None = None):
+    """One page of matching conversations and the total count: ``(items, total)``."""
+    if search.page < 1 or not 1 <= search.per_page <= MAX_PER_PAGE:
+        raise InvalidPayload(f"page must be at least 1 and per_page 1-{MAX_PER_PAGE}")
+    where = and_(True, *_conditions(search, agent))
+    total = db.session.scalar(select(func.count()).select_from(Conversation).where(where)) or 0
+    items = db.session.scalars(
+        select(Conversation)
+        .where(where)
+        .order_by(*SORTS.get(search.sort, SORTS["newest"]))
+        .limit(search.per_page)
+        .offset((search.page - 1) * search.per_page)
+    )
+    return list(items), total
+
+
+def iter_conversations(search: Search, agent: Agent | None = None, batch: int = 200) -> Iterator:
+    """Every matching conversation, fetched in batches so exports stay flat in memory."""
+    where = and_(True, *_conditions(search, agent))
+    last: tuple | None = None
+    while True:
+        query = select(Conversation).where(where)
+        if last is not None:
+            query = query.where(
+                or_(
+                    Conversation.created_at > last[0],
+                    and_(Conversation.created_at == last[0], Conversation.id > last[1]),
+                )
+            )
+        rows = list(
+            db.session.scalars(
+                query.order_by(Conversation.created_at, Conversation.id).limit(batch)
+            )
+        )
+        yield from rows
+        if len(rows) < batch:
+            return
+        last = (rows[-1].created_at, rows[-1].id)
+        db.session.expunge_all()
+
+
+# --- export ------------------------------------------------------------------------------------
+
+CSV_COLUMNS = ["seq", "created_at", "sender_type", "sender_name", "private", "body"]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value) -> str:
+    """A cell no spreadsheet will run as a formula: risky first characters get a quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def transcript_json(conversation: Conversation) -> dict:
+    """The same body as ``GET /api/v1/conversations/ID``."""
+    messages = db.session.scalars(
+        select(Message).where(Message.conversation_id == conversation.id).order_by(Message.seq)
+    )
+    return {
+        "conversation": conversation_dict(conversation, for_agents=True),
+        "messages": [message_dict(m) for m in messages],
+    }
+
+
+def _all_messages(conversation: Conversation):
+    return db.session.scalars(
+        select(Message).where(Message.conversation_id == conversation.id).order_by(Message.seq)
+    )
+
+
+def transcript_csv_rows(conversation: Conversation) -> Iterator[list[str]]:
+    yield CSV_COLUMNS
+    for m in _all_messages(conversation):
+        row = [m.seq, iso(m.created_at), m.sender_type, m.sender_name, m.private, m.body]
+        yield [csv_safe(cell if not isinstance(cell, bool) else str(cell).lower()) for cell in row]
+
+
+def transcript_csv(conversation: Conversation) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(transcript_csv_rows(conversation))
+    return buffer.getvalue()
+
+
+def transcript_text(conversation: Conversation) -> str:
+    """A plain-text transcript a person can read."""
+    visitor = conversation.visitor
+    lines = [
+        f"Conversation {conversation.id}",
+        f"Visitor: {visitor.name or 'Anonymous'}" + (f" <{visitor.email}>" if visitor.email else ""),
+        f"Status: {conversation.status}",
+        f"Started: {iso(conversation.created_at)}",
+        "",
+    ]
+    for m in _all_messages(conversation):
+        who = m.sender_name or m.sender_type.capitalize()
+        note = " (private note)" if m.private else ""
+        lines.append(f"[{iso(m.created_at)}] #{m.seq} {who}{note}: {m.body}")
+    return "\n".join(lines) + "\n"
+
+
+def visitor_export(visitor: Visitor) -> dict:
+    """Everything stored about a visitor, for an access request."""
+    conversations = db.session.scalars(
+        select(Conversation).where(Conversation.visitor_id == visitor.id)
+    )
+    return {
+        "visitor": visitor_detail_dict(visitor) | {"ip_address": visitor.ip_address},
+        "conversations": [transcript_json(c) for c in conversations],
+    }
+
+
+def csv_stream(rows: Iterator[list]) -> Iterator[str]:
+    """CSV text, one line at a time (for streamed downloads)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in rows:
+        writer.writerow(row)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+
+
+def json_lines(items: Iterator[dict]) -> Iterator[str]:
+    """A JSON array, written item by item."""
+    yield "["
+    for index, item in enumerate(items):
+        yield ("," if index else "") + json.dumps(item)
+    yield "]"
+
+
+# --- erasure -----------------------------------------------------------------------------------
+
+PERSONAL_FIELDS = ("name", "email", "page_url", "referrer", "user_agent", "ip_address", "locale")
+
+
+def _delete_conversations(conversation_ids: list[str]) -> None:
+    if not conversation_ids:
+        return
+    db.session.execute(delete(Message).where(Message.conversation_id.in_(conversation_ids)))
+    db.session.execute(delete(Conversation).where(Conversation.id.in_(conversation_ids)))
+
+
+def clear_personal_data(visitor: Visitor) -> None:
+    for field in PERSONAL_FIELDS:
+        setattr(visitor, field, None)
+    visitor.verified = False
+
+
+def delete_conversation(conversation: Conversation) -> None:
+    """Delete a conversation and its messages, and clear its visitor's personal data."""
+    visitor = conversation.visitor
+    _delete_conversations([conversation.id])
+    clear_personal_data(visitor)
+    db.session.commit()
+
+
+def erase_visitor(visitor: Visitor) -> int:
+    """Delete everything of a visitor: its conversations, messages and the visitor itself."""
+    ids = list(db.session.scalars(select(Conversation.id).where(Conversation.visitor_id == visitor.id)))
+    _delete_conversations(ids)
+    db.session.execute(delete(Visitor).where(Visitor.id == visitor.id))
+    db.session.commit()
+    return len(ids)
+
+
+def purge_closed(older_than_days: int) -> int:
+    """Delete conversations closed more than ``older_than_days`` ago, with their messages, and
+    visitors left with no conversation. Returns how many conversations went."""
+    if older_than_days < 0:
+        raise InvalidPayload("days must not be negative")
+    cutoff = utcnow() - timedelta(days=older_than_days)
+    ids = list(
+        db.session.scalars(
+            select(Conversation.id).where(
+                Conversation.status == "closed", Conversation.closed_at < cutoff
+            )
+        )
+    )
+    for start in range(0, len(ids), 500):
+        _delete_conversations(ids[start : start + 500])
+    orphan = ~exists().where(Conversation.visitor_id == Visitor.id)
+    db.session.execute(delete(Visitor).where(orphan, Visitor.last_seen_at < cutoff))
+    db.session.commit()
+    return len(ids)

@@ -1,0 +1,93 @@
+"""Fixtures: an app on a fresh database, its test client and CLI runner, and real servers.
+
+``SUPPORT_TEST_DATABASE_URL`` (a PostgreSQL URL) makes every test run on PostgreSQL, each on a
+database of its own; without it, each test gets a fresh SQLite file.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from support import create_app
+from support.cli import upgrade_schema
+from support.ratelimit import limiter
+from support.services.presence import presence
+from tests import helpers
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    url, drop = helpers.fresh_database_url(tmp_path)
+    yield url
+    drop()
+
+
+@pytest.fixture
+def app(tmp_path, database_url):
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret-key",
+            "ASYNC_MODE": "threading",
+            "IDENTITY_SECRET": "identity-secret",
+            "PRESENCE_GRACE_SECONDS": 0,
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+    app.instance_path = str(tmp_path / "instance")
+    with app.app_context():
+        upgrade_schema(app)
+    limiter.reset()
+    presence.reset()
+    yield app
+    with app.app_context():
+        from support.extensions import db
+
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context, for calling services directly."""
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture(scope="session")
+def server_factory(tmp_path_factory):
+    """Start real ``support serve`` processes; all are stopped at the end of the session."""
+    started: list[helpers.Server] = []
+
+    def start(**env) -> helpers.Server:
+        server = helpers.Server.start(tmp_path_factory.mktemp("server"), env)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def server(server_factory):
+    """One real server per test module, with an admin and two agents (see ``helpers.AGENTS``)."""
+    return server_factory()
+
+
+def pytest_report_header(config):
+    url = os.environ.get("SUPPORT_TEST_DATABASE_URL")
+    return f"database: {'PostgreSQL ' + url if url else 'SQLite'}"

@@ -1,0 +1,240 @@
+"""Test helpers: fresh databases, real server processes, and Socket.IO clients that record
+what they receive."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import defaultdict
+from pathlib import Path
+
+import requests
+import socketio
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct-horse-battery"
+AGENTS = {
+    "admin": {"email": "admin@example.com", "name": "Ada Admin", "admin": True},
+    "alice": {"email": "alice@example.com", "name": "Alice Agent", "admin": False},
+    "bob": {"email": "bob@example.com", "name": "Bob Agent", "admin": False},
+}
+
+
+def postgres_base_url() -> str | None:
+    return os.environ.get("SUPPORT_TEST_DATABASE_URL") or None
+
+
+def fresh_database_url(tmp_path: Path):
+    """A URL to an empty database and a function that drops it: a SQLite file, or a new
+    PostgreSQL database when ``SUPPORT_TEST_DATABASE_URL`` is set."""
+    base = postgres_base_url()
+    if not base:
+        return f"sqlite:///{tmp_path / 'test.db'}", lambda: None
+    import psycopg
+
+    name = "support_t_" + uuid.uuid4().hex[:12]
+    admin_url = base.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop():
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return admin_url.rsplit("/", 1)[0] + "/" + name, drop
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+SEED_AGENTS = """
+from support import create_app
+from support.cli import upgrade_schema
+from support.services import agents
+app = create_app()
+with app.app_context():
+    upgrade_schema(app)
+    for spec in {agents!r}.values():
+        agents.create_agent(spec["email"], spec["name"], {password!r}, is_admin=spec["admin"])
+"""
+
+
+class Server:
+    """A real ``support serve`` process on a free port."""
+
+    def __init__(self, process: subprocess.Popen, url: str, env: dict, log: Path):
+        self.process, self.url, self.env, self.log = process, url, env, log
+        self._tokens: dict[str, str] = {}
+
+    @classmethod
+    def start(cls, workdir: Path, extra_env: dict | None = None, *, seed: bool = True,
+              database_url: str | None = None) -> Server:
+        env = cls.environment(workdir, extra_env, database_url)
+        if seed:
+            script = SEED_AGENTS.format(agents=AGENTS, password=PASSWORD)
+            subprocess.run([sys.executable, "-c", script], env=env, check=True, cwd=ROOT)
+        return cls.launch(env, workdir)
+
+    @staticmethod
+    def environment(workdir: Path, extra_env: dict | None, database_url: str | None) -> dict:
+        if database_url is None:
+            database_url, _ = fresh_database_url(workdir)
+        env = {
+            **os.environ,
+            "SUPPORT_DATABASE_URL": database_url,
+            "SUPPORT_INSTANCE_PATH": str(workdir / "instance"),
+            "SUPPORT_SECRET_KEY": "e2e-secret-" + uuid.uuid4().hex,
+            "SUPPORT_IDENTITY_SECRET": "identity-secret",
+            "SUPPORT_LIMIT_NEW_VISITORS": "0",
+            "SUPPORT_LIMIT_LOGIN": "0",
+            "SUPPORT_PRESENCE_GRACE_SECONDS": "0.2",
+            "PYTHONUNBUFFERED": "1",
+        }
+        env.update(extra_env or {})
+        return env
+
+    @classmethod
+    def launch(cls, env: dict, workdir: Path, port: int | None = None) -> Server:
+        port = port or free_port()
+        log = workdir / f"server-{port}.log"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "support", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT,
+        )
+        server = cls(process, f"http://127.0.0.1:{port}", env, log)
+        server.wait_ready()
+        return server
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.log.read_text()}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"server did not start:\n{self.log.read_text()}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def token(self, who: str = "alice") -> str:
+        """An API token for one of ``AGENTS``."""
+        if who not in self._tokens:
+            answer = requests.post(
+                self.url + "/api/v1/auth/token",
+                json={"email": AGENTS[who]["email"], "password": PASSWORD}, timeout=10,
+            )
+            answer.raise_for_status()
+            self._tokens[who] = answer.json()["token"]
+        return self._tokens[who]
+
+    def agent_id(self, who: str) -> str:
+        answer = requests.post(
+            self.url + "/api/v1/auth/token",
+            json={"email": AGENTS[who]["email"], "password": PASSWORD}, timeout=10,
+        )
+        return answer.json()["agent"]["id"]
+
+    def new_visitor(self, **profile) -> dict:
+        answer = requests.post(self.url + "/api/widget/visitors", json=profile, timeout=10)
+        assert answer.status_code == 201, answer.text
+        return answer.json()
+
+    def visitor(self, token: str | None = None, **profile) -> SocketClient:
+        """A connected ``/visitor`` client (a new visitor unless ``token`` is given)."""
+        token = token or self.new_visitor(**profile)["token"]
+        client = SocketClient(self.url, "/visitor", {"token": token})
+        client.token = token
+        return client
+
+    def agent(self, who: str = "alice") -> SocketClient:
+        """A connected ``/agent`` client for one of ``AGENTS``."""
+        return SocketClient(self.url, "/agent", {"token": self.token(who)})
+
+    def api(self, method: str, path: str, who: str = "alice", **kwargs) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self.token(who)}"}
+        return requests.request(method, self.url + path, headers=headers, timeout=15, **kwargs)
+
+
+class SocketClient:
+    """A python-socketio client on one namespace that records every event it receives."""
+
+    def __init__(self, url: str, namespace: str, auth: dict | None, *, headers=None,
+                 connect: bool = True):
+        self.url, self.namespace, self.auth, self.headers = url, namespace, auth, headers
+        self.events: dict[str, list] = defaultdict(list)
+        self.connect_errors: list = []
+        self._cond = threading.Condition()
+        self.sio = socketio.Client(reconnection=False)
+        self.sio.on("*", self._record, namespace=namespace)
+        self.sio.on("connect_error", self._connect_error, namespace=namespace)
+        if connect:
+            self.connect()
+
+    def connect(self) -> None:
+        self.sio.connect(
+            self.url, namespaces=[self.namespace], auth=self.auth, headers=self.headers or {},
+            transports=["websocket"], wait_timeout=10,
+        )
+
+    def _record(self, event, data=None):
+        with self._cond:
+            self.events[event].append(data)
+            self._cond.notify_all()
+
+    def _connect_error(self, data=None):
+        with self._cond:
+            self.connect_errors.append(data)
+            self._cond.notify_all()
+
+    def call(self, event: str, data=None, timeout: float = 15):
+        """Emit ``event`` and return its acknowledgement."""
+        return self.sio.call(event, data, namespace=self.namespace, timeout=timeout)
+
+    def ok(self, event: str, data=None, timeout: float = 15) -> dict:
+        """``call`` that insists on an ``ok`` ack."""
+        ack = self.call(event, data, timeout)
+        assert ack and ack.get("ok") is True, f"{event} {data!r} -> {ack!r}"
+        return ack
+
+    def wait_for(self, event: str, predicate=lambda data: True, timeout: float = 10):
+        """The first recorded ``event`` whose data satisfies ``predicate`` (waiting for it)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for data in self.events[event]:
+                    if predicate(data):
+                        return data
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"no {event} matching within {timeout}s: {self.events[event]!r}")
+                self._cond.wait(remaining)
+
+    def received(self, event: str) -> list:
+        with self._cond:
+            return list(self.events[event])
+
+    def close(self) -> None:
+        try:
+            self.sio.disconnect()
+        except Exception:
+            pass
