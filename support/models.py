@@ -195,3 +195,16 @@ class SetupToken(db.Model):
     agent_id: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class CannedResponse(db.Model):
+    """A saved reply agents insert by typing ``/shortcut`` in the composer."""
+
+    __tablename__ = "canned_responses"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    shortcut: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

@@ -42,9 +42,24 @@ def visitor_dict(visitor: Visitor) -> dict:
     }
 
 
+def describe_user_agent(user_agent: str | None) -> dict:
+    """Browser and operating system, parsed from a User-Agent header."""
+    if not user_agent:
+        return {"browser": None, "os": None}
+    from ua_parser import parse
+
+    result = parse(user_agent)
+    browser = result.user_agent
+    system = result.os
+    return {
+        "browser": f"{browser.family} {browser.major or ''}".strip() if browser else None,
+        "os": f"{system.family} {system.major or ''}".strip() if system else None,
+    }
+
+
 def visitor_detail_dict(visitor: Visitor) -> dict:
     """Everything agents may see about a visitor (the dashboard's context column)."""
-    return visitor_dict(visitor) | {
+    return visitor_dict(visitor) | describe_user_agent(visitor.user_agent) | {
         "page_url": visitor.page_url,
         "referrer": visitor.referrer,
         "locale": visitor.locale,

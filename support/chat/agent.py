@@ -6,8 +6,8 @@ from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import join_room
 
-from ..serializers import conversation_dict, message_dict
-from ..services import agents, conversations
+from ..serializers import conversation_dict, message_dict, visitor_detail_dict
+from ..services import agents, canned, conversations
 from ..services.errors import Unauthorized
 from ..services.presence import presence
 from . import payloads
@@ -41,6 +41,7 @@ class AgentNamespace(EventNamespace):
         "sync",
         "presence:set",
         "presence:list",
+        "canned:list",
     )
 
     def __init__(self, namespace: str = "/agent"):
@@ -89,9 +90,12 @@ class AgentNamespace(EventNamespace):
         conversation = conversations.get_conversation(data.conversation_id)
         join_room(f"watch:{conversation.id}")
         messages = conversations.messages_after(conversation, 0, include_private=True)
+        history = conversations.visitor_history(conversation.visitor_id)
         return {
             "conversation": conversation_dict(conversation, for_agents=True),
             "messages": [message_dict(m) for m in messages],
+            "visitor": visitor_detail_dict(conversation.visitor),
+            "history": [conversation_dict(c, for_agents=True) for c in history],
         }
 
     def on_conversation_claim(self, payload):
@@ -148,3 +152,8 @@ class AgentNamespace(EventNamespace):
         payloads.Empty.model_validate(payload)
         self._agent()
         return {"agents": presence.snapshot()}
+
+    def on_canned_list(self, payload):
+        payloads.Empty.model_validate(payload)
+        self._agent()
+        return {"responses": [canned.response_dict(r) for r in canned.list_responses()]}
