@@ -11,21 +11,10 @@ import click
 
 
 def _patch_for_serving(argv: list[str]) -> None:
-    """eventlet (or gevent) must patch the standard library before Flask, the database drivers
-    and the socket libraries are imported."""
-    if "serve" not in argv[1:2]:
-        return
-    import os
+    if "serve" in argv[1:2]:
+        from .serving import patch_for_serving
 
-    mode = os.environ.get("SUPPORT_ASYNC_MODE", "eventlet")
-    if mode == "eventlet":
-        import eventlet
-
-        eventlet.monkey_patch()
-    elif mode == "gevent":
-        from gevent import monkey
-
-        monkey.patch_all()
+        patch_for_serving()
 
 
 def main() -> None:
@@ -68,7 +57,7 @@ def cli() -> None:
 @click.option("--port", default=5000, type=click.IntRange(1, 65535), show_default=True)
 def serve(host: str, port: int) -> None:
     app = _app()
-    from .extensions import socketio
+    from . import serving
     from .services import agents
 
     with app.app_context():
@@ -79,32 +68,8 @@ def serve(host: str, port: int) -> None:
                 "No agent yet. Create the first admin account here (the link works once):\n"
                 f"  http://{shown_host}:{port}/setup/{token}"
             )
-    _raise_connection_cap()
     click.echo(f"Support is serving on http://{host}:{port}  (demo page: /demo, dashboard: /dashboard/)")
-    kwargs = {"log_output": False}
-    if socketio.async_mode == "threading":
-        kwargs["allow_unsafe_werkzeug"] = True
-    socketio.run(app, host=host, port=port, **kwargs)
-
-
-def _raise_connection_cap(wanted: int = 10_000) -> None:
-    """eventlet's server stops at 1,024 connections by default, and the process's open-file
-    limit often sits at 1,024 too; raise both as far as the system allows."""
-    try:
-        import resource
-
-        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        target = wanted + 100 if hard == resource.RLIM_INFINITY else min(hard, wanted + 100)
-        if soft < target:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-    except (ImportError, ValueError, OSError):
-        pass
-    try:
-        import eventlet.wsgi
-
-        eventlet.wsgi.DEFAULT_MAX_SIMULTANEOUS_REQUESTS = wanted
-    except ImportError:
-        pass
+    serving.run(app, host, port)
 
 
 @cli.command("create-agent", help="Add an agent (or an admin with --admin).")
