@@ -6,9 +6,14 @@ panel this project started from."""
 from __future__ import annotations
 
 import copy
+import re
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from .. import events
 from ..extensions import db
 from ..models import Setting, utcnow
+from .errors import InvalidPayload
 
 WIDGET_KEY = "widget"
 
@@ -22,16 +27,29 @@ DEFAULT_WIDGET = {
             "hear and assist you. Reach us through our social media, phone, or live chat."
         ),
         "socials": [
-            {"network": "facebook", "url": "https://www.facebook.com/techsouls", "label": "Facebook"},
+            {
+                "network": "facebook",
+                "url": "https://www.facebook.com/techsouls",
+                "label": "Facebook",
+            },
             {"network": "x", "url": "https://x.com/techsouls", "label": "X"},
-            {"network": "linkedin", "url": "https://www.linkedin.com/company/techsouls", "label": "LinkedIn"},
-            {"network": "instagram", "url": "https://www.instagram.com/techsouls", "label": "Instagram"},
+            {
+                "network": "linkedin",
+                "url": "https://www.linkedin.com/company/techsouls",
+                "label": "LinkedIn",
+            },
+            {
+                "network": "instagram",
+                "url": "https://www.instagram.com/techsouls",
+                "label": "Instagram",
+            },
         ],
     },
     "chat": {
         "greeting": "Hi there! How can we help you today?",
         "offline_message": (
-            "We're away right now. Leave a message and your email, and we'll reply as soon as we can."
+            "We're away right now. Leave a message and your email, "
+            "and we'll reply as soon as we can."
         ),
         "prechat_fields": [],
     },
@@ -59,14 +77,17 @@ def widget_settings() -> dict:
     return _merge(DEFAULT_WIDGET, row.value if row else {})
 
 
-def save_widget_settings(values: dict) -> dict:
-    """Replace the stored settings with ``values`` (already validated by the caller)."""
+def save_widget_settings(values: dict, *, online: bool = False) -> dict:
+    """Replace the stored settings with ``values`` (already validated by the caller) and
+    announce the new public config, so widgets that are open pick it up without a reload."""
     row = db.session.get(Setting, WIDGET_KEY)
     if row is None:
         row = Setting(key=WIDGET_KEY, value={})
         db.session.add(row)
     row.value = copy.deepcopy(values)
     row.updated_at = utcnow()
+    merged = _merge(DEFAULT_WIDGET, values)
+    events.record(db.session, "settings_changed", config=_public_config(merged, online))
     db.session.commit()
     return widget_settings()
 
@@ -84,7 +105,10 @@ def allowed_origins(default: str) -> list[str] | None:
 
 def public_widget_config(online: bool) -> dict:
     """What ``GET /api/widget/config`` answers (PROTOCOL §3), plus layout and hours."""
-    settings = widget_settings()
+    return _public_config(widget_settings(), online)
+
+
+def _public_config(settings: dict, online: bool) -> dict:
     return {
         "brand": settings["brand"],
         "contact": settings["contact"],
@@ -97,3 +121,239 @@ def public_widget_config(online: bool) -> dict:
         "layout": settings["layout"],
         "hours": settings["hours"],
     }
+
+
+# --- validation --------------------------------------------------------------------------------
+# One checker for the admin form and the REST API: bad input gets a message per field and
+# changes nothing.
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PRECHAT_FIELDS = {"name": "Your name", "email": "Your email"}
+POSITIONS = ("left", "right")
+MAX_SOCIALS = 12
+MAX_ORIGINS = 50
+MAX_RETENTION_DAYS = 3650
+TEXT_LIMITS = {  # (section, field) -> (required, max length)
+    ("brand", "name"): (True, 60),
+    ("brand", "tagline"): (False, 100),
+    ("contact", "intro"): (False, 600),
+    ("chat", "greeting"): (False, 500),
+    ("chat", "offline_message"): (False, 500),
+}
+_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_PHONE = re.compile(r"^\+?[0-9 ().\-]{3,30}$")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+_NETWORK = re.compile(r"^[a-z0-9][a-z0-9-]{0,29}$")
+_CLOCK = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+class SettingsInvalid(InvalidPayload):
+    """Widget settings that did not pass; ``errors`` maps a field path to its message."""
+
+    def __init__(self, errors: dict[str, str]):
+        first = next(iter(errors.items()))
+        super().__init__(f"{first[0]}: {first[1]}" + (" (and more)" if len(errors) > 1 else ""))
+        self.errors = errors
+
+
+def _text(value, path: str, errors: dict, required: bool, limit: int) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        errors[path] = "must be text"
+        return ""
+    value = value.strip()
+    if required and not value:
+        errors[path] = "is required"
+    elif len(value) > limit:
+        errors[path] = f"must be at most {limit} characters"
+    return value
+
+
+def valid_web_url(url: str) -> bool:
+    """An absolute http(s) URL with a host: no ``javascript:``, ``data:`` or relative links."""
+    if not isinstance(url, str) or len(url) > 500 or any(c.isspace() for c in url):
+        return False
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _clean_socials(raw, errors: dict) -> list[dict]:
+    if not isinstance(raw, list):
+        errors["contact.socials"] = "must be a list"
+        return []
+    if len(raw) > MAX_SOCIALS:
+        errors["contact.socials"] = f"at most {MAX_SOCIALS} links"
+    socials = []
+    for index, item in enumerate(raw[:MAX_SOCIALS]):
+        path = f"contact.socials.{index}"
+        item = item if isinstance(item, dict) else {}
+        network = str(item.get("network") or "").strip().lower()
+        url = str(item.get("url") or "").strip()
+        label = str(item.get("label") or "").strip() or network.capitalize()
+        if not _NETWORK.match(network):
+            errors[f"{path}.network"] = "must be a short name such as facebook or x"
+        if not valid_web_url(url):
+            errors[f"{path}.url"] = "must be a full http:// or https:// address"
+        if len(label) > 40:
+            errors[f"{path}.label"] = "must be at most 40 characters"
+        socials.append({"network": network, "url": url, "label": label})
+    return socials
+
+
+def _clean_contact(raw: dict, errors: dict) -> dict:
+    phone = _text(raw.get("phone"), "contact.phone", errors, False, 30)
+    if (
+        phone
+        and "contact.phone" not in errors
+        and (not _PHONE.match(phone) or sum(c.isdigit() for c in phone) < 3)
+    ):
+        errors["contact.phone"] = "may hold digits, spaces, + ( ) . and - only"
+    email = _text(raw.get("email"), "contact.email", errors, False, 254)
+    if email and not _EMAIL.match(email):
+        errors["contact.email"] = "must be an email address"
+    return {
+        "phone": phone,
+        "email": email,
+        "intro": _text(
+            raw.get("intro"), "contact.intro", errors, *TEXT_LIMITS[("contact", "intro")]
+        ),
+        "socials": _clean_socials(raw.get("socials", []), errors),
+    }
+
+
+def _clean_prechat(raw, errors: dict) -> list[dict]:
+    if not isinstance(raw, list):
+        errors["chat.prechat_fields"] = "must be a list"
+        return []
+    fields, seen = [], set()
+    for item in raw:
+        item = item if isinstance(item, dict) else {"name": item}
+        name = item.get("name")
+        if name not in PRECHAT_FIELDS or name in seen:
+            errors["chat.prechat_fields"] = "may ask for name and email, once each"
+            continue
+        seen.add(name)
+        label = str(item.get("label") or PRECHAT_FIELDS[name]).strip()[:60]
+        fields.append({"name": name, "label": label, "required": bool(item.get("required"))})
+    return fields
+
+
+def valid_timezone(name) -> bool:
+    """An IANA time zone name that ``zoneinfo`` knows."""
+    if not isinstance(name, str) or not name or name not in available_timezones() | {"UTC"}:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def _clean_hours(raw, errors: dict) -> dict:
+    raw = raw if isinstance(raw, dict) else {}
+    timezone = str(raw.get("timezone") or "UTC").strip()
+    if not valid_timezone(timezone):
+        errors["hours.timezone"] = "must be a time zone such as Europe/Paris or America/New_York"
+    days = {}
+    raw_days = raw.get("days") if isinstance(raw.get("days"), dict) else {}
+    for day, span in raw_days.items():
+        if day not in WEEKDAYS:
+            errors["hours.days"] = "days are mon, tue, wed, thu, fri, sat and sun"
+            continue
+        span = span if isinstance(span, dict) else {}
+        start, end = span.get("open"), span.get("close")
+        if not (isinstance(start, str) and _CLOCK.match(start)) or not (
+            isinstance(end, str) and _CLOCK.match(end)
+        ):
+            errors[f"hours.days.{day}"] = "opening and closing times are HH:MM"
+        elif start >= end:
+            errors[f"hours.days.{day}"] = "must close after it opens"
+        days[day] = {"open": start, "close": end}
+    return {"enabled": bool(raw.get("enabled")), "timezone": timezone, "days": days}
+
+
+def _clean_origins(raw, errors: dict) -> list[str] | None:
+    if raw is None or raw == "" or raw == []:
+        return None
+    if isinstance(raw, str):
+        raw = [part for part in re.split(r"[\s,]+", raw) if part]
+    if not isinstance(raw, list) or len(raw) > MAX_ORIGINS:
+        errors["allowed_origins"] = f"must be a list of at most {MAX_ORIGINS} origins"
+        return None
+    origins = []
+    for origin in raw:
+        origin = str(origin).strip().rstrip("/")
+        parts = urlsplit(origin)
+        plain = (
+            parts.scheme in ("http", "https")
+            and parts.hostname
+            and not (parts.path or parts.query or parts.fragment or parts.username)
+        )
+        if origin != "*" and not plain:
+            errors["allowed_origins"] = f"{origin!r} is not an origin like https://www.example.com"
+        origins.append(origin)
+    return origins or None
+
+
+def _clean_retention(raw, errors: dict) -> int | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        days = int(raw)
+    except (TypeError, ValueError):
+        days = -1
+    if isinstance(raw, bool) or not 1 <= days <= MAX_RETENTION_DAYS:
+        errors["retention_days"] = f"must be a whole number of days from 1 to {MAX_RETENTION_DAYS}"
+        return None
+    return days
+
+
+def validate_widget_settings(raw: dict) -> dict:
+    """A clean settings document from ``raw`` (shaped like :data:`DEFAULT_WIDGET`), or
+    :class:`SettingsInvalid` listing every problem."""
+    if not isinstance(raw, dict):
+        raise SettingsInvalid({"settings": "must be an object"})
+    errors: dict[str, str] = {}
+    section = {
+        key: raw.get(key) if isinstance(raw.get(key), dict) else {} for key in DEFAULT_WIDGET
+    }
+    texts = {
+        path: _text(section[path[0]].get(path[1]), ".".join(path), errors, *limits)
+        for path, limits in TEXT_LIMITS.items()
+    }
+    color = str(section["brand"].get("color") or "").strip().lower()
+    if not _COLOR.match(color):
+        errors["brand.color"] = "must be a colour like #1f6feb"
+    position = section["layout"].get("position") or "right"
+    if position not in POSITIONS:
+        errors["layout.position"] = "must be left or right"
+    clean = {
+        "brand": {
+            "name": texts[("brand", "name")],
+            "tagline": texts[("brand", "tagline")],
+            "color": color,
+        },
+        "contact": _clean_contact(section["contact"], errors),
+        "chat": {
+            "greeting": texts[("chat", "greeting")],
+            "offline_message": texts[("chat", "offline_message")],
+            "prechat_fields": _clean_prechat(section["chat"].get("prechat_fields", []), errors),
+        },
+        "layout": {"position": position},
+        "hours": _clean_hours(raw.get("hours"), errors),
+        "allowed_origins": _clean_origins(raw.get("allowed_origins"), errors),
+        "retention_days": _clean_retention(raw.get("retention_days"), errors),
+    }
+    if errors:
+        raise SettingsInvalid(errors)
+    return clean
+
+
+def update_widget_settings(changes: dict, *, online: bool = False) -> dict:
+    """Apply ``changes`` over the current settings (sections merge, lists replace), validate
+    the whole, save it and announce it. Nothing is saved when anything is wrong."""
+    if not isinstance(changes, dict):
+        raise SettingsInvalid({"settings": "must be an object"})
+    clean = validate_widget_settings(_merge(widget_settings(), changes))
+    return save_widget_settings(clean, online=online)
