@@ -216,12 +216,13 @@ class SocketClient:
         assert ack and ack.get("ok") is True, f"{event} {data!r} -> {ack!r}"
         return ack
 
-    def wait_for(self, event: str, predicate=lambda data: True, timeout: float = 10):
-        """The first recorded ``event`` whose data satisfies ``predicate`` (waiting for it)."""
+    def wait_for(self, event: str, predicate=lambda data: True, timeout: float = 10, since: int = 0):
+        """The first recorded ``event`` (from index ``since`` on) whose data satisfies
+        ``predicate``, waiting for it."""
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
-                for data in self.events[event]:
+                for data in self.events[event][since:]:
                     if predicate(data):
                         return data
                 remaining = deadline - time.monotonic()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, request
 from flask_socketio import join_room
+from socketio.exceptions import ConnectionRefusedError  # noqa: A004 (the one python-socketio sends to the client)
 
 from ..serializers import conversation_dict, message_dict, visitor_dict
 from ..services import conversations, visitors
