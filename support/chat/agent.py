@@ -47,19 +47,18 @@ class AgentNamespace(EventNamespace):
 
     def __init__(self, namespace: str = "/agent"):
         super().__init__(namespace)
-        self._agent_ids: dict[str, str] = {}
 
     def on_connect(self, auth=None):
         agent = _authenticate(auth)
         if agent is None:
             raise ConnectionRefusedError("sign in or give an API token", {"code": "unauthorized"})
-        self._agent_ids[request.sid] = agent.id
+        self.identities[request.sid] = agent.id
         join_room("agents")
         join_room(f"agent:{agent.id}")
         presence.connect(agent.id, agent.name, request.sid)
 
     def on_disconnect(self, reason=None):
-        agent_id = self._agent_ids.pop(request.sid, None)
+        agent_id = self.identities.pop(request.sid, None)
         if agent_id is not None:
             grace = float(current_app.config["PRESENCE_GRACE_SECONDS"])
             self.socketio.start_background_task(self._leave_later, agent_id, request.sid, grace)
@@ -70,7 +69,7 @@ class AgentNamespace(EventNamespace):
         presence.disconnect(agent_id, sid)
 
     def _agent(self):
-        agent_id = self._agent_ids.get(request.sid)
+        agent_id = self.identities.get(request.sid)
         agent = agents.load_active(agent_id) if agent_id else None
         if agent is None:
             raise Unauthorized("this agent is not active")

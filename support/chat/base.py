@@ -37,8 +37,23 @@ class EventNamespace(Namespace):
 
     EVENTS: tuple[str, ...] = ()
 
+    def __init__(self, namespace: str):
+        super().__init__(namespace)
+        # Who is behind each socket of this process: a visitor or agent id by socket id.
+        self.identities: dict[str, str] = {}
+
+    def _is_lifecycle(self, event, sid) -> bool:
+        """True for the server's own connect/disconnect triggers. A client can also emit events
+        named "connect" or "disconnect"; those arrive while the socket is fully connected (after
+        sign-in, before the server's disconnect begins) and are unknown events like any other."""
+        if event == "connect":
+            return sid not in self.identities
+        if event == "disconnect":
+            return not self.server.manager.is_connected(sid, self.namespace)
+        return False
+
     def trigger_event(self, event, sid, *args):
-        if event in ("connect", "disconnect"):
+        if self._is_lifecycle(event, sid):
             return super().trigger_event(event, sid, *args)
         if event not in self.EVENTS:
             return fail("unknown_event", f"unknown event {str(event)[:64]!r}")

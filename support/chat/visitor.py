@@ -37,7 +37,6 @@ class VisitorNamespace(EventNamespace):
 
     def __init__(self, namespace: str = "/visitor"):
         super().__init__(namespace)
-        self._visitor_ids: dict[str, str] = {}
 
     def on_connect(self, auth=None):
         """The widget connects with ``auth = {"token": ...}``."""
@@ -47,15 +46,15 @@ class VisitorNamespace(EventNamespace):
             raise ConnectionRefusedError("a valid visitor token is required", {"code": "unauthorized"})
         if not _origin_allowed():
             raise ConnectionRefusedError("this origin may not use the widget", {"code": "forbidden"})
-        self._visitor_ids[request.sid] = visitor.id
+        self.identities[request.sid] = visitor.id
         join_room(f"visitor:{visitor.id}")
         visitors.touch(visitor)
 
     def on_disconnect(self, reason=None):
-        self._visitor_ids.pop(request.sid, None)
+        self.identities.pop(request.sid, None)
 
     def _visitor(self):
-        visitor_id = self._visitor_ids.get(request.sid)
+        visitor_id = self.identities.get(request.sid)
         visitor = visitors.visitor_by_id(visitor_id) if visitor_id else None
         if visitor is None:
             raise Unauthorized("this visitor no longer exists")
