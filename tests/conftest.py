@@ -91,3 +91,14 @@ def server(server_factory):
 def pytest_report_header(config):
     url = os.environ.get("SUPPORT_TEST_DATABASE_URL")
     return f"database: {'PostgreSQL ' + url if url else 'SQLite'}"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """In CI a skipped test is a failure: browser and PostgreSQL tests must really run there."""
+    if os.environ.get("CI", "").lower() not in ("1", "true", "yes"):
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped and session.exitstatus == 0:
+        reporter.write_line(f"CI: {len(skipped)} test(s) skipped; in CI that is a failure", red=True)
+        session.exitstatus = 1
