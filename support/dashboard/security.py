@@ -45,11 +45,15 @@ class RequestAwareSessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, with the Secure flag following the request's scheme:
     set when the page came over HTTPS (behind a proxy, with ProxyFix), always when
     ``SESSION_COOKIE_SECURE`` is configured. Over plain HTTP (development) a Secure cookie
-    would never come back, so it is left off there."""
+    would never come back, so it is left off there. SameSite defaults to Lax."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
         configured = str(app.config.get("SESSION_COOKIE_SECURE") or "").lower()
         return configured in ("1", "true", "yes", "on") or request.is_secure
+
+    def get_cookie_samesite(self, app: Flask) -> str:
+        """Lax unless configured otherwise (Flask's own default is none at all)."""
+        return app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
 
 
 def init_session_cookie(app: Flask) -> None:
