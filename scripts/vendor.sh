@@ -16,3 +16,16 @@ echo "socket.io-client $SOCKET_IO_CLIENT (npm)" > static/vendor/socket.io/VERSIO
 cp "$work/node_modules/axe-core/axe.min.js" tests/e2e/vendor/
 cp "$work/node_modules/axe-core/LICENSE" tests/e2e/vendor/axe-core.LICENSE
 echo "vendored socket.io-client $SOCKET_IO_CLIENT and axe-core $AXE_CORE"
+
+# The rendered API docs at /api/v1/docs (admin issue #5).
+SWAGGER_UI_DIST=5.35.0
+work_docs=$(mktemp -d)
+(cd "$work_docs" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund \
+  "swagger-ui-dist@$SWAGGER_UI_DIST" >/dev/null)
+mkdir -p static/vendor/swagger-ui
+cp "$work_docs/node_modules/swagger-ui-dist/swagger-ui-bundle.js" \
+  "$work_docs/node_modules/swagger-ui-dist/swagger-ui.css" static/vendor/swagger-ui/
+cp "$work_docs/node_modules/swagger-ui-dist/LICENSE" static/vendor/swagger-ui/LICENSE
+echo "swagger-ui-dist $SWAGGER_UI_DIST (npm)" > static/vendor/swagger-ui/VERSION
+rm -rf "$work_docs"
+echo "vendored swagger-ui-dist $SWAGGER_UI_DIST"

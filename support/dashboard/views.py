@@ -1,5 +1,112 @@
-"""Sign-in and the agents' dashboard."""
+"""Sign-in, sign-out, the one-time first-admin link, and the agents' dashboard page.
 
-from flask import Blueprint
+The views stay thin: credentials, setup tokens and the audit log live in ``services``; the
+dashboard itself is one server-rendered page whose script speaks the ``/agent`` namespace."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..ratelimit import limiter
+from ..services import agents, audit
+from ..services.errors import ServiceError
+from .forms import LoginForm, LogoutForm, SetupForm
+from .security import apply_page_headers, init_session_cookie
 
 bp = Blueprint("dashboard", __name__)
+bp.record_once(lambda state: init_session_cookie(state.app))
+bp.after_request(apply_page_headers)
+
+
+@bp.app_context_processor
+def page_globals() -> dict:
+    """The sign-out form on every page that shows the top bar (admin pages too)."""
+    return {"logout_form": LogoutForm() if current_user.is_authenticated else None}
+
+
+def _client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: never ``//evil.example`` or an absolute URL."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and "\\" not in target:
+            return target
+    return url_for("dashboard.index")
+
+
+def _login_allowed(email: str) -> bool:
+    """Count this attempt against the address and the account; False once either is spent.
+    Every attempt counts, so a guesser cannot learn a password by its success past the limit."""
+    by_address = limiter.allow("login", "ip:" + _client_address())
+    by_account = limiter.allow("login", "account:" + agents.normalise_email(email))
+    return by_address and by_account
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Show the sign-in form; check credentials, throttled, and start a fresh session."""
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    form = LoginForm()
+    if not form.validate_on_submit():
+        status = 400 if request.method == "POST" else 200
+        return render_template("auth/login.html", form=form), status
+    email = form.email.data or ""
+    if not _login_allowed(email):
+        audit.record(None, "login_throttled", target=email[:200], ip=_client_address())
+        message = "Too many sign-in attempts. Wait a minute, then try again."
+        return render_template("auth/login.html", form=form, error=message), 429
+    agent = agents.authenticate(email, form.password.data or "")
+    if agent is None:
+        audit.record(None, "login_failed", target=email[:200], ip=_client_address())
+        return render_template("auth/login.html", form=form, error="Wrong email or password."), 401
+    session.clear()  # a new session at sign-in: nothing planted before it survives
+    login_user(agent)
+    audit.record(agent, "login", target=agent.email, ip=_client_address())
+    return redirect(_safe_next(request.args.get("next")))
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    """Sign out (a POST with the CSRF token, which CSRFProtect checks first)."""
+    if current_user.is_authenticated:
+        audit.record(current_user._get_current_object(), "logout", ip=_client_address())
+    logout_user()
+    session.clear()
+    return redirect(url_for("dashboard.login"))
+
+
+@bp.route("/setup/<token>", methods=["GET", "POST"])
+def setup(token: str):
+    """The one-time link ``support serve`` prints while there is no agent: it creates the
+    first admin, then stops working."""
+    if not agents.setup_token_valid(token):
+        abort(404)
+    form = SetupForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            agent = agents.create_first_admin(
+                token, form.email.data or "", form.name.data or "", form.password.data or ""
+            )
+        except ServiceError as failure:
+            error = failure.message
+        else:
+            audit.record(agent, "first_admin_created", target=agent.email, ip=_client_address())
+            session.clear()
+            login_user(agent)
+            return redirect(url_for("dashboard.index"))
+    return render_template("auth/setup.html", form=form, error=error)
+
+
+@bp.route("/dashboard/")
+@login_required
+def index():
+    """The agents' dashboard: the page is a shell, the script fills it over ``/agent``."""
+    return render_template("dashboard/index.html")

@@ -8,13 +8,16 @@ is 2.5."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Agent, Conversation
+from ..models import Agent, AuditEvent, Conversation
+from ..serializers import iso
+from . import transcripts
 from .errors import InvalidPayload
 
 MAX_PERIOD_DAYS = 366
@@ -126,3 +129,91 @@ def format_duration(seconds: float | None) -> str:
     if hours < 48:
         return f"{hours}h {rest // 60:02d}m"
     return f"{hours // 24}d {hours % 24}h"
+
+
+# --- bulk exports ------------------------------------------------------------------------------
+
+EXPORT_COLUMNS = [
+    "conversation_id", "conversation_created_at", "status", "visitor_name", "visitor_email",
+    "assignee", "rating", *transcripts.CSV_COLUMNS,
+]
+
+
+def export_csv_rows(search: transcripts.Search) -> Iterator[list]:
+    """One row per message of every matching conversation, each led by its conversation's
+    columns; no cell can start a spreadsheet formula."""
+    yield EXPORT_COLUMNS
+    for conversation in transcripts.iter_conversations(search):
+        visitor, assignee = conversation.visitor, conversation.assignee
+        head = [
+            conversation.id, iso(conversation.created_at), conversation.status, visitor.name,
+            visitor.email, assignee.name if assignee else "", conversation.rating,
+        ]
+        head = [transcripts.csv_safe(cell) for cell in head]
+        rows = transcripts.transcript_csv_rows(conversation)
+        next(rows)  # the single transcript's header
+        for row in rows:
+            yield head + row
+
+
+def export_stream(search: transcripts.Search, fmt: str) -> tuple[Iterator[str], str]:
+    """``(text chunks, mimetype)`` of the filtered set as CSV or a JSON array of transcripts."""
+    if fmt == "csv":
+        return transcripts.csv_stream(export_csv_rows(search)), "text/csv; charset=utf-8"
+    if fmt == "json":
+        items = (transcripts.transcript_json(c) for c in transcripts.iter_conversations(search))
+        return transcripts.json_lines(items), "application/json"
+    raise InvalidPayload("format must be csv or json")
+
+
+# --- audit log ---------------------------------------------------------------------------------
+
+AUDIT_PER_PAGE = 50
+
+
+@dataclass
+class AuditSearch:
+    """The audit log's filters."""
+
+    action: str | None = None
+    actor: str | None = None  # an agent id
+    since: date | None = None
+    until: date | None = None
+    page: int = 1
+    per_page: int = AUDIT_PER_PAGE
+
+
+def search_audit(search: AuditSearch) -> tuple[list[AuditEvent], int]:
+    """A page of audit events, newest first, and how many match."""
+    if search.page < 1 or not 1 <= search.per_page <= 200:
+        raise InvalidPayload("page must be at least 1 and per_page 1-200")
+    conditions = []
+    if search.action:
+        conditions.append(AuditEvent.action == search.action)
+    if search.actor:
+        conditions.append(AuditEvent.actor_id == search.actor)
+    if search.since:
+        conditions.append(AuditEvent.created_at >= datetime.combine(search.since, time.min))
+    if search.until:
+        end = datetime.combine(search.until + timedelta(days=1), time.min)
+        conditions.append(AuditEvent.created_at < end)
+    total = db.session.scalar(select(func.count()).select_from(AuditEvent).where(*conditions))
+    rows = db.session.scalars(
+        select(AuditEvent).where(*conditions).order_by(AuditEvent.id.desc())
+        .limit(search.per_page).offset((search.page - 1) * search.per_page)
+    )
+    return list(rows), total or 0
+
+
+def audit_actions() -> list[str]:
+    """The actions that occur in the log, for the filter's choices."""
+    query = select(AuditEvent.action).distinct().order_by(AuditEvent.action)
+    return list(db.session.scalars(query))
+
+
+def audit_dict(event: AuditEvent) -> dict:
+    return {
+        "id": event.id, "action": event.action, "target": event.target, "detail": event.detail,
+        "actor": {"id": event.actor_id, "name": event.actor_name} if event.actor_id else None,
+        "ip_address": event.ip_address, "created_at": iso(event.created_at),
+    }

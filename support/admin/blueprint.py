@@ -1,0 +1,39 @@
+"""The admin blueprint and what every admin page shares: admins only, strict page headers,
+and a helper that writes the audit log with the request's address."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, request
+from flask_login import current_user
+
+from ..dashboard.security import apply_page_headers
+from ..extensions import login_manager
+from ..services import audit
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+# Pages someone without an account opens: the one-time invite link.
+PUBLIC_ENDPOINTS = {"admin.accept_invite"}
+
+
+@bp.before_request
+def admins_only():
+    """Anonymous visitors go to the sign-in page; signed-in agents who are not admins get 403."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not current_user.is_admin:
+        abort(403)
+    return None
+
+
+@bp.after_request
+def page_headers(response):
+    return apply_page_headers(response)
+
+
+def audit_log(action: str, target: str | None = None, detail: dict | None = None) -> None:
+    """Record what the signed-in admin did, and from where."""
+    actor = current_user if current_user.is_authenticated else None
+    audit.record(actor, action, target=target, detail=detail, ip=request.remote_addr)
