@@ -26,9 +26,11 @@ def fail(code: str, message: str) -> dict:
 
 
 def origin_is_own() -> bool:
-    """True when the request has no ``Origin`` or names this server's own origin."""
-    origin = request.headers.get("Origin")
-    return not origin or urlsplit(origin).netloc == request.host
+    """True when the request has no ``Origin`` or names only this server's own origin. (Some
+    clients send a second Origin header; the server then sees both, joined by a comma, and
+    every one of them must be ours.)"""
+    origins = [o.strip() for o in request.headers.get("Origin", "").split(",") if o.strip()]
+    return all(urlsplit(origin).netloc == request.host for origin in origins)
 
 
 class EventNamespace(Namespace):
