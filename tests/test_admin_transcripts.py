@@ -330,3 +330,16 @@ def test_audit_log_records_exports_deletions_and_sign_ins_and_filters(app, admin
     only = admin.get("/admin/audit?action=conversation_deleted").get_data(as_text=True)
     assert only.count('data-testid="audit-row"') == 1 and seeded["percent"] in only
     assert admin.post("/admin/audit").status_code == 405  # read-only
+
+
+def test_seed_demo_fills_a_database_with_realistic_history(ctx):
+    from support.cli_seed import seed_demo
+
+    made = seed_demo(60, seed=7)
+    assert made["conversations"] == 60
+    assert db.session.query(Conversation).count() == 60
+    assert db.session.query(Message).count() == made["messages"] >= 60
+    assert db.session.query(Conversation).filter(Conversation.rating.isnot(None)).count() > 0
+    assert db.session.query(Message).filter(Message.private.is_(True)).count() > 0
+    seed_demo(5, seed=8)  # again: the team is reused, not duplicated
+    assert db.session.query(Conversation).count() == 65
