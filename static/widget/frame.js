@@ -54,7 +54,7 @@
   var state = {
     config: null, online: false, open: false, view: "home", token: null, socket: null, loaded: false,
     conversation: null, messages: {}, rows: {}, pending: {}, lastSeq: 0, readByAgent: 0, readSent: 0,
-    unread: 0, identity: {}, page: {}, emailKnown: null, typingSent: false, typingTimer: null,
+    unread: 0, identity: {}, page: {}, emailKnown: null, required: {}, typingSent: false, typingTimer: null,
     agentTypingTimer: null, creating: null
   };
 
@@ -258,15 +258,32 @@
     renderComposer();
   }
 
+  /* Pre-chat fields as the admin set them: {name, label, required} (a bare name is required). */
+  function prechat() {
+    var out = {}, raw = (state.config && state.config.chat && state.config.chat.prechat_fields) || [];
+    raw.forEach(function (f) {
+      var spec = typeof f === "string" ? { name: f, required: true } : f || {};
+      if (spec.name === "name" || spec.name === "email") out[spec.name] = spec;
+    });
+    return out;
+  }
+
   function renderComposer() {
-    var fields = (state.config && state.config.chat && state.config.chat.prechat_fields) || [];
-    var fresh = !state.token;
+    var fields = prechat(), fresh = !state.token;
     var needEmail = !state.online && !state.emailKnown;
     el.offlineNote.hidden = state.online;
     el.offlineNote.textContent = (state.config && state.config.chat && state.config.chat.offline_message) || "";
-    el.fieldName.hidden = !(fresh && fields.indexOf("name") !== -1 && !state.identity.name);
-    el.fieldEmail.hidden = !((fresh && fields.indexOf("email") !== -1 && !state.identity.email) || needEmail);
+    el.fieldName.hidden = !(fresh && fields.name && !state.identity.name);
+    el.fieldEmail.hidden = !((fresh && fields.email && !state.identity.email) || needEmail);
     el.prechat.hidden = el.fieldName.hidden && el.fieldEmail.hidden;
+    state.required = {
+      name: !!(fields.name && fields.name.required),
+      email: needEmail || !!(fields.email && fields.email.required)
+    };
+    el.visitorName.required = state.required.name;
+    el.visitorEmail.required = state.required.email;
+    el.fieldName.querySelector("label").textContent = (fields.name && fields.name.label) || tr("name");
+    el.fieldEmail.querySelector("label").textContent = (fields.email && fields.email.label && !needEmail) ? fields.email.label : tr("yourEmail");
     var title = state.conversation && state.conversation.assignee
       ? tr("chattingWith", { name: state.conversation.assignee.name }) : tr("teamTitle");
     el.chatTitle.textContent = title;
@@ -611,14 +628,16 @@
     var profile = {}, name = el.visitorName.value.trim(), email = el.visitorEmail.value.trim();
     el.visitorName.removeAttribute("aria-invalid");
     el.visitorEmail.removeAttribute("aria-invalid");
-    if (!el.fieldName.hidden) {
-      if (!name) return formError(tr("required", { field: tr("name") }), el.visitorName);
-      profile.name = name;
+    if (!el.fieldName.hidden && name) profile.name = name;
+    if (!el.fieldName.hidden && !name && state.required.name) {
+      return formError(tr("required", { field: el.fieldName.querySelector("label").textContent }), el.visitorName);
     }
-    if (!el.fieldEmail.hidden) {
-      if (!email) return formError(state.online ? tr("required", { field: tr("yourEmail") }) : tr("emailNeeded"), el.visitorEmail);
+    if (!el.fieldEmail.hidden && email) {
       if (!EMAIL_RE.test(email)) return formError(tr("invalidEmail"), el.visitorEmail);
       profile.email = email;
+    }
+    if (!el.fieldEmail.hidden && !email && state.required.email) {
+      return formError(state.online ? tr("required", { field: el.fieldEmail.querySelector("label").textContent }) : tr("emailNeeded"), el.visitorEmail);
     }
     formError(null);
     return profile;
@@ -728,6 +747,13 @@
       }
     });
     window.addEventListener("message", onHostMessage);
+    window.addEventListener("storage", function (e) {
+      if (e.key === KEY && e.newValue && !state.token) {
+        state.token = e.newValue;
+        renderStatus();
+        connect();
+      }
+    });
     /* Without a socket (no visitor yet), availability comes from polling the config while open. */
     setInterval(function () { if (state.open && !state.socket) loadConfig(); }, 30000);
     state.token = store.read();

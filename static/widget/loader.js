@@ -227,6 +227,10 @@
     doc.body.appendChild(root);
     narrow.addEventListener("change", place);
     window.addEventListener("message", onMessage);
+    /* Another tab of this site started the chat: this tab's widget joins it. */
+    window.addEventListener("storage", function (e) {
+      if (e.key === KEY && e.newValue) post({ type: "restore", token: e.newValue });
+    });
     fetch(server + "/api/widget/config").then(function (r) { return r.ok ? r.json() : null; }).then(function (c) {
       if (!c) return;
       cfg.color = (c.brand && c.brand.color) || cfg.color;
