@@ -7,6 +7,7 @@ spread over past weeks, and thousands of conversations in seconds."""
 from __future__ import annotations
 
 import random
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -94,7 +95,7 @@ FOLLOW_UPS = [
     "Perfect, that's all.",
     "Great, thank you!",
     "OK, I'll wait.",
-    "That was quick, thanks 🙂",
+    "That was quick, thanks :)",
     "Hmm, still not working.",
 ]
 NOTES = [
@@ -127,7 +128,8 @@ def _conversation(rng: random.Random, team: list[_Member], now, days: int):
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
     created = now - timedelta(days=rng.uniform(0, days), seconds=rng.randint(0, 3600))
     named = rng.random() < 0.7
-    email = f"{first.lower()}.{last.lower()}{rng.randint(1, 999)}@mail.example"
+    local = unicodedata.normalize("NFKD", f"{first}.{last}".lower()).encode("ascii", "ignore")
+    email = f"{local.decode()}{rng.randint(1, 999)}@mail.example"
     visitor = Visitor(
         id=new_id(),
         name=f"{first} {last}" if named else None,
