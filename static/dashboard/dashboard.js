@@ -361,7 +361,7 @@
       tab.setAttribute("aria-selected", selected ? "true" : "false");
       tab.tabIndex = selected ? 0 : -1;
     });
-    el.list.setAttribute("aria-labelledby", "tab-" + view);
+    $("inbox-panel").setAttribute("aria-labelledby", "tab-" + view);
     state.items = [];
     renderInbox();
     refreshInbox();
