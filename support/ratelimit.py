@@ -24,13 +24,22 @@ class RateLimiter:
 
     def init_app(self, app: Flask) -> None:
         """Read the limits from the app's config and pick the storage."""
-        queue = app.config.get("MESSAGE_QUEUE")
-        backend = storage.storage_from_string(queue) if queue else storage.MemoryStorage()
-        self._strategy = strategies.MovingWindowRateLimiter(backend)
+        self._strategy = strategies.MovingWindowRateLimiter(self._storage(app))
         self._limits = {}
         for name, key in LIMITS.items():
             value = str(app.config.get(key) or "0").strip()
             self._limits[name] = None if value in ("", "0") else parse(value)
+
+    @staticmethod
+    def _storage(app: Flask):
+        """Redis (the message queue's server) when configured, so that every process counts
+        the same hits; its keys are namespaced by the message-queue channel, like presence, so
+        several deployments (or test runs) can share one Redis."""
+        queue = app.config.get("MESSAGE_QUEUE")
+        if not queue:
+            return storage.MemoryStorage()
+        channel = app.config.get("MESSAGE_QUEUE_CHANNEL") or "flask-socketio"
+        return storage.storage_from_string(queue, key_prefix=f"support:{channel}:limits")
 
     def allow(self, name: str, key: str) -> bool:
         """Count one hit of ``name`` for ``key``; False once the limit is spent."""

@@ -1,13 +1,38 @@
-"""Running the real server: the async framework's patching, the connection cap, and the loop."""
+"""Running the real server: the async framework's patching, the connection cap, the loop, and a
+graceful stop.
+
+On SIGTERM (or SIGINT) a process behind a load balancer must leave without losing anything:
+
+1. it stops accepting connections (the listening socket closes, so the balancer and reconnecting
+   clients go to another process at once);
+2. it lets the events already being handled finish, so their acks still reach the clients;
+3. it closes every Engine.IO connection at the transport level (not a Socket.IO "server
+   disconnect", which would tell clients not to come back), so clients reconnect elsewhere and
+   resync; events that raced in are finished too;
+4. it takes its agents' connections out of the shared presence, and exits with status 0.
+
+Each step is bounded by ``SUPPORT_SHUTDOWN_TIMEOUT`` seconds (default 20), so a stuck request
+cannot keep a deploy waiting forever.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
+import threading
+import time
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SHUTDOWN_TIMEOUT = 20.0
 
 
 def patch_for_serving() -> None:
     """eventlet (or gevent) must patch the standard library before Flask, the database drivers
-    and the socket libraries are imported."""
+    and the socket libraries are imported; then psycopg is told to wait the green way."""
+    from .db_driver import make_psycopg_cooperative
+
     mode = os.environ.get("SUPPORT_ASYNC_MODE", "eventlet")
     if mode == "eventlet":
         import warnings
@@ -22,6 +47,7 @@ def patch_for_serving() -> None:
         from gevent import monkey
 
         monkey.patch_all()
+    make_psycopg_cooperative(mode)
 
 
 def raise_connection_cap(wanted: int = 10_000) -> None:
@@ -44,12 +70,190 @@ def raise_connection_cap(wanted: int = 10_000) -> None:
         pass
 
 
+class InFlight:
+    """Counts the Socket.IO handlers running right now, so a stopping process can wait for
+    them."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> InFlight:
+        with self._lock:
+            self._count += 1
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with self._lock:
+            self._count -= 1
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    def wait_idle(self, deadline: float) -> bool:
+        """Wait (cooperatively) until no handler runs; False when ``deadline`` passed first."""
+        while self._count > 0:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+
+inflight = InFlight()
+
+
+def track_events(socketio) -> None:
+    """Count every event handler: Flask-SocketIO runs each one (connect, disconnect and every
+    namespace event) through ``SocketIO._handle_event``, so wrapping it there sees them all."""
+    original = socketio._handle_event
+    if getattr(original, "support_tracked", False):
+        return
+
+    def handle(*args, **kwargs):
+        with inflight:
+            return original(*args, **kwargs)
+
+    handle.support_tracked = True
+    socketio._handle_event = handle
+
+
+class _StopFlag:
+    """Set from a signal handler. A plain attribute: taking a lock inside a signal handler can
+    deadlock against the code it interrupted."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+
+    def install(self) -> None:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._handle)
+
+    def _handle(self, signum, _frame) -> None:
+        self.signal = signum
+
+
+class _EventletServer:
+    def __init__(self, app, host: str, port: int) -> None:
+        import eventlet
+        import eventlet.wsgi
+
+        self._eventlet = eventlet
+        self._sock = eventlet.listen((host, port))
+        self._thread = eventlet.spawn(eventlet.wsgi.server, self._sock, app, log_output=False)
+
+    def running(self) -> bool:
+        return not self._thread.dead
+
+    def stop_accepting(self) -> None:
+        # The accept loop ends on SystemExit and then waits for its connections; closing the
+        # listener now (not after that wait) makes new connections fail fast.
+        self._thread.kill(SystemExit)
+        try:
+            self._sock.close()
+        except OSError:
+            pass
+
+    def wait_stopped(self, timeout: float) -> None:
+        with self._eventlet.Timeout(max(timeout, 0.01), False):
+            self._thread.wait()
+
+
+def _gevent_handler_class():
+    """gevent's WSGI handler, closing the connection once a WebSocket session ends.
+
+    WebSocket comes from simple-websocket (engineio's gevent driver) on a duplicate of the
+    connection's socket; without this, the handler would read the rest of the WebSocket stream
+    as if it were the next HTTP request on a kept-alive connection."""
+    from gevent import pywsgi
+
+    class Handler(pywsgi.WSGIHandler):
+        def run_application(self):
+            websocket = self.environ.get("HTTP_UPGRADE", "").lower() == "websocket"
+            try:
+                super().run_application()
+            finally:
+                if websocket:
+                    self.close_connection = True
+
+    return Handler
+
+
+class _GeventServer:
+    def __init__(self, app, host: str, port: int) -> None:
+        from gevent import pywsgi
+
+        self._server = pywsgi.WSGIServer(
+            (host, port), app, log=None, handler_class=_gevent_handler_class()
+        )
+        self._server.start()
+
+    def running(self) -> bool:
+        return self._server.started
+
+    def stop_accepting(self) -> None:
+        self._server.close()
+
+    def wait_stopped(self, timeout: float) -> None:
+        self._server.stop(timeout=max(timeout, 0.01))
+
+
 def run(app, host: str, port: int) -> None:
-    """Serve ``app`` until stopped."""
+    """Serve ``app`` until stopped; on SIGTERM/SIGINT, stop gracefully (see the module doc)."""
     from .extensions import socketio
 
     raise_connection_cap()
-    kwargs = {"log_output": False}
-    if socketio.async_mode == "threading":
-        kwargs["allow_unsafe_werkzeug"] = True
-    socketio.run(app, host=host, port=port, **kwargs)
+    mode = socketio.async_mode
+    if mode not in ("eventlet", "gevent"):
+        socketio.run(app, host=host, port=port, log_output=False, allow_unsafe_werkzeug=True)
+        return
+    track_events(socketio)
+    stop = _StopFlag()
+    stop.install()
+    server_class = _EventletServer if mode == "eventlet" else _GeventServer
+    server = server_class(app, host, port)
+    log.info("serving on %s:%s (%s)", host, port, mode)
+    while stop.signal is None and server.running():
+        time.sleep(0.2)
+    if stop.signal is not None:
+        timeout = float(app.config.get("SHUTDOWN_TIMEOUT") or DEFAULT_SHUTDOWN_TIMEOUT)
+        shut_down(socketio, server, timeout, signal.Signals(stop.signal).name)
+
+
+def shut_down(socketio, server, timeout: float, reason: str) -> None:
+    """The graceful stop: no new connections, in-flight events finished, clients sent away."""
+    deadline = time.monotonic() + timeout
+    eio = socketio.server.eio
+    log.info("%s: stopping; %d connections, %d events in flight", reason, len(eio.sockets),
+             inflight.count)
+    server.stop_accepting()
+    if not inflight.wait_idle(deadline):
+        log.warning("events still running after %.0fs; closing connections anyway", timeout)
+    _close_transports(eio)
+    inflight.wait_idle(deadline)
+    _leave_presence()
+    server.wait_stopped(deadline - time.monotonic())
+    log.info("%s: stopped", reason)
+
+
+def _close_transports(eio) -> None:
+    """Close every Engine.IO connection without a Socket.IO disconnect packet, so clients treat
+    it as a lost transport and reconnect (to another process). ``wait=False``: a long-polling
+    client that never polls again must not hold the stop."""
+    for client in list(eio.sockets.values()):
+        try:
+            client.close(wait=False, reason=eio.reason.SERVER_DISCONNECT)
+        except Exception:  # a half-closed socket must not stop the others from closing
+            log.exception("could not close a connection")
+    eio.sockets.clear()
+
+
+def _leave_presence() -> None:
+    """Agents connected here are no longer here: update the shared presence now rather than
+    when this process's heartbeat expires."""
+    from .services.presence import presence
+
+    try:
+        presence.release_process()
+    except Exception:
+        log.exception("could not release this process's presence")

@@ -239,3 +239,112 @@ class SocketClient:
             self.sio.disconnect()
         except Exception:
             pass
+
+
+# --- scale-out: PostgreSQL, Redis and several processes sharing them ---------------------------
+
+
+def postgres_admin_url() -> str:
+    """The PostgreSQL server the scale-out tests create their databases on."""
+    base = (postgres_base_url() or os.environ.get("SUPPORT_SCALEOUT_DATABASE_URL")
+            or "postgresql://postgres@127.0.0.1:5432/test")
+    return base.replace("postgresql+psycopg://", "postgresql://")
+
+
+def redis_test_url() -> str:
+    return os.environ.get("SUPPORT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _skip_loudly(what: str, error: Exception) -> None:
+    import pytest
+
+    message = f"{what} is not reachable ({error}); start it with .ci/postgres-and-redis.sh"
+    sys.stderr.write(f"\n*** SKIPPING: {message}\n")
+    pytest.skip(message)
+
+
+def require_postgres() -> str:
+    """The admin URL of a reachable PostgreSQL, or a loud skip."""
+    import psycopg
+
+    url = postgres_admin_url()
+    try:
+        with psycopg.connect(url, connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as error:
+        _skip_loudly(f"PostgreSQL at {url}", error)
+    return url
+
+
+def require_redis() -> str:
+    """The URL of a reachable Redis, or a loud skip."""
+    import redis
+
+    url = redis_test_url()
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except redis.RedisError as error:
+        _skip_loudly(f"Redis at {url}", error)
+    return url
+
+
+def new_postgres_database() -> tuple[str, callable]:
+    """A fresh PostgreSQL database (URL, drop function) on ``require_postgres``'s server."""
+    import psycopg
+
+    admin_url = require_postgres()
+    name = "support_s_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop():
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return admin_url.rsplit("/", 1)[0] + "/" + name, drop
+
+
+class ServerPair:
+    """Two ``support serve`` processes on one fresh PostgreSQL database and one Redis, on a
+    Redis channel (and key namespace) of their own."""
+
+    def __init__(self, workdir: Path, extra_env: dict | None = None):
+        self.redis_url = require_redis()
+        self.database_url, self._drop = new_postgres_database()
+        self.channel = "support-test-" + uuid.uuid4().hex[:10]
+        env = {
+            "SUPPORT_MESSAGE_QUEUE": self.redis_url,
+            "SUPPORT_MESSAGE_QUEUE_CHANNEL": self.channel,
+            **(extra_env or {}),
+        }
+        self.servers: list[Server] = []
+        try:
+            self.a = Server.start(workdir, env, database_url=self.database_url)
+            self.servers.append(self.a)
+            self.b = Server.launch(self.a.env, workdir)
+            self.servers.append(self.b)
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        import redis
+
+        for server in self.servers:
+            server.stop(signal.SIGKILL)
+        client = redis.Redis.from_url(self.redis_url)
+        for key in client.scan_iter(match=f"support:{self.channel}:*", count=500):
+            client.delete(key)
+        self._drop()
+
+
+def wait_until(predicate, timeout: float = 10, interval: float = 0.05, what: str = "condition"):
+    """Poll ``predicate`` until it returns something truthy (and return that)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached within {timeout}s")
+        time.sleep(interval)

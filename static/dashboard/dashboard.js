@@ -337,7 +337,9 @@
     var preview = h("span", "inbox-preview", conv.preview || "No messages yet");
     var meta = h("span", "inbox-meta");
     if (conv.assignee) meta.append(h("span", "inbox-assignee", isMine(conv) ? "You" : conv.assignee.name));
-    else if (conv.status === "open") meta.append(h("span", "inbox-assignee inbox-assignee--none", "Unassigned"));
+    else if (conv.status === "open" && state.view !== "unassigned") {
+      meta.append(h("span", "inbox-assignee inbox-assignee--none", "Unassigned"));
+    }
     if (conv.unread > 0) {
       var unread = h("span", "unread", conv.unread);
       unread.setAttribute("aria-label", conv.unread + " unread");
@@ -359,7 +361,7 @@
       tab.setAttribute("aria-selected", selected ? "true" : "false");
       tab.tabIndex = selected ? 0 : -1;
     });
-    el.list.setAttribute("aria-labelledby", "tab-" + view);
+    $("inbox-panel").setAttribute("aria-labelledby", "tab-" + view);
     state.items = [];
     renderInbox();
     refreshInbox();

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField, SubmitField
+from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from ..services.agents import MIN_PASSWORD_LENGTH
@@ -14,7 +14,6 @@ class LoginForm(FlaskForm):
 
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
-    submit = SubmitField("Sign in")
 
 
 class SetupForm(FlaskForm):
@@ -30,7 +29,6 @@ class SetupForm(FlaskForm):
         "Repeat the password",
         validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
     )
-    submit = SubmitField("Create admin account")
 
 
 class LogoutForm(FlaskForm):

@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..ratelimit import limiter
@@ -24,7 +33,8 @@ bp.after_request(apply_page_headers)
 @bp.app_context_processor
 def page_globals() -> dict:
     """The sign-out form on every page that shows the top bar (admin pages too)."""
-    return {"logout_form": LogoutForm() if current_user.is_authenticated else None}
+    signed_in = has_request_context() and current_user.is_authenticated
+    return {"logout_form": LogoutForm() if signed_in else None}
 
 
 def _client_address() -> str:
@@ -59,7 +69,7 @@ def login():
         return render_template("auth/login.html", form=form), status
     email = form.email.data or ""
     if not _login_allowed(email):
-        audit.record(None, "login_throttled", target=email[:200], ip=_client_address())
+        # Not audited: past the limit a flood must cost no writes.
         message = "Too many sign-in attempts. Wait a minute, then try again."
         return render_template("auth/login.html", form=form, error=message), 429
     agent = agents.authenticate(email, form.password.data or "")

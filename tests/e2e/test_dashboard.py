@@ -3,12 +3,15 @@ visitors on the other end."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.helpers import AGENTS, PASSWORD
+from tests.e2e.conftest import AXE_JS
+from tests.helpers import AGENTS, PASSWORD, ROOT
 
 XSS = '<img src=x onerror="window.__pwned = 1"><script>window.__pwned = 2</script>'
 
@@ -157,3 +160,60 @@ def test_claim_moves_between_two_agents(server, browser, visitors):
     finally:
         alice_context.close()
         bob_context.close()
+
+
+ADD_CANNED = """
+from support import create_app
+from support.services import canned
+app = create_app()
+with app.app_context():
+    canned.create_response("hours", "Opening hours", "We are open 9:00-18:00, Monday to Friday.")
+"""
+
+
+def test_canned_response_by_shortcut_typing_and_read_receipts(server, page, visitors):
+    subprocess.run([sys.executable, "-c", ADD_CANNED], env=server.env, check=True, cwd=ROOT)
+    sign_in(page, server, "alice")
+    visitor, cid = start_conversation(server, "When are you open?")
+    visitors.append(visitor)
+    inbox_item(page, cid).click()
+    # Opening the conversation tells the visitor it was read.
+    visitor.wait_for("messages:read", lambda r: r["seq"] == 1 and r["by"] == "agent")
+
+    visitor.ok("typing", {"typing": True})
+    expect(page.locator("#typing-indicator")).to_contain_text("is typing")
+    visitor.ok("typing", {"typing": False})
+    expect(page.locator("#typing-indicator")).to_have_text("")
+
+    box = page.get_by_test_id("reply-input")
+    box.press_sequentially("/ho")
+    visitor.wait_for("typing", lambda t: t["typing"] is True and t["from"] == "agent")
+    expect(page.get_by_test_id("canned-option")).to_contain_text("/hours")
+    box.press("Enter")  # inserts the canned text rather than sending "/ho"
+    expect(box).to_have_value("We are open 9:00-18:00, Monday to Friday.")
+    box.press("Enter")
+    visitor.wait_for("message:new", lambda m: m["body"].startswith("We are open 9:00"))
+
+    visitor.ok("messages:read", {"seq": 2})
+    sent = page.get_by_test_id("message").filter(has_text="We are open 9:00")
+    expect(sent).to_contain_text("Seen")
+
+
+def test_dashboard_has_no_serious_accessibility_violations(server, page, visitors):
+    sign_in(page, server, "alice")
+    visitor, cid = start_conversation(server, "Accessibility check", name="Ali")
+    visitors.append(visitor)
+    inbox_item(page, cid).click()
+    expect(page.get_by_test_id("message")).to_have_count(1)
+    # The page's CSP forbids inline scripts, so axe is injected by the test harness outside it.
+    page.context.add_init_script(AXE_JS.read_text())
+    page.reload()
+    inbox_item(page, cid).click()
+    expect(page.get_by_test_id("message")).to_have_count(1)
+    violations = page.evaluate("async () => (await axe.run()).violations")
+    serious = [
+        (v["id"], v["nodes"][0]["target"])
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == []

@@ -1,0 +1,87 @@
+/* The widget's interface texts. The frame picks the first language of navigator.languages that
+ * is listed here and falls back to English; Arabic switches the panel to right-to-left.
+ * Contact texts (brand, intro, greeting) come from the admin's settings, not from here. */
+"use strict";
+window.SUPPORT_I18N = {
+  en: {
+    close: "Close", back: "Back to contact details", call: "Call", email: "Email",
+    hours: "Business hours", closedDay: "Closed", follow: "{label} (opens in a new tab)",
+    start: "Start live chat", resume: "Continue the conversation",
+    online: "We're online", offline: "We're away, leave a message",
+    teamTitle: "We'll reply as soon as we can", chattingWith: "You're chatting with {name}",
+    message: "Message", placeholder: "Type your message…", send: "Send",
+    sending: "Sending…", failed: "Not sent.", retry: "Retry", seen: "Seen",
+    typing: "{name} is typing…", someone: "Support",
+    name: "Your name", yourEmail: "Your email",
+    offlineSent: "Thanks! We'll reply to {email} as soon as we can.",
+    ended: "This conversation has ended. Write below to start a new one.",
+    rate: "How was this conversation?", star: "{n} out of 5", thanks: "Thanks for your feedback!",
+    required: "Please fill in {field}.", invalidEmail: "Please enter a valid email address.",
+    emailNeeded: "Please leave your email so we can reply.",
+    error: "Something went wrong. Please try again.",
+    rateLimited: "You're sending messages too quickly. Please wait a moment.",
+    reconnecting: "Reconnecting…",
+    dialog: "Chat with {brand}"
+  },
+  fr: {
+    close: "Fermer", back: "Retour aux coordonnées", call: "Appeler", email: "E-mail",
+    hours: "Horaires d'ouverture", closedDay: "Fermé", follow: "{label} (nouvel onglet)",
+    start: "Démarrer le chat", resume: "Reprendre la conversation",
+    online: "Nous sommes en ligne", offline: "Nous sommes absents, laissez un message",
+    teamTitle: "Nous vous répondrons au plus vite", chattingWith: "Vous discutez avec {name}",
+    message: "Message", placeholder: "Écrivez votre message…", send: "Envoyer",
+    sending: "Envoi…", failed: "Non envoyé.", retry: "Réessayer", seen: "Lu",
+    typing: "{name} écrit…", someone: "Le support",
+    name: "Votre nom", yourEmail: "Votre e-mail",
+    offlineSent: "Merci ! Nous répondrons à {email} au plus vite.",
+    ended: "Cette conversation est terminée. Écrivez ci-dessous pour en commencer une autre.",
+    rate: "Comment s'est passée cette conversation ?", star: "{n} sur 5", thanks: "Merci pour votre avis !",
+    required: "Veuillez remplir : {field}.", invalidEmail: "Veuillez saisir une adresse e-mail valide.",
+    emailNeeded: "Laissez votre e-mail pour que nous puissions répondre.",
+    error: "Une erreur est survenue. Veuillez réessayer.",
+    rateLimited: "Vous envoyez des messages trop vite. Patientez un instant.",
+    reconnecting: "Reconnexion…",
+    dialog: "Discuter avec {brand}"
+  },
+  es: {
+    close: "Cerrar", back: "Volver a los datos de contacto", call: "Llamar", email: "Correo",
+    hours: "Horario de atención", closedDay: "Cerrado", follow: "{label} (se abre en otra pestaña)",
+    start: "Iniciar chat en vivo", resume: "Continuar la conversación",
+    online: "Estamos en línea", offline: "No estamos disponibles, deja un mensaje",
+    teamTitle: "Te responderemos lo antes posible", chattingWith: "Estás hablando con {name}",
+    message: "Mensaje", placeholder: "Escribe tu mensaje…", send: "Enviar",
+    sending: "Enviando…", failed: "No enviado.", retry: "Reintentar", seen: "Visto",
+    typing: "{name} está escribiendo…", someone: "Soporte",
+    name: "Tu nombre", yourEmail: "Tu correo",
+    offlineSent: "¡Gracias! Responderemos a {email} lo antes posible.",
+    ended: "Esta conversación ha terminado. Escribe abajo para empezar otra.",
+    rate: "¿Qué tal fue esta conversación?", star: "{n} de 5", thanks: "¡Gracias por tu opinión!",
+    required: "Rellena el campo: {field}.", invalidEmail: "Introduce un correo válido.",
+    emailNeeded: "Déjanos tu correo para poder responderte.",
+    error: "Algo salió mal. Inténtalo de nuevo.",
+    rateLimited: "Estás enviando mensajes demasiado rápido. Espera un momento.",
+    reconnecting: "Reconectando…",
+    dialog: "Chatea con {brand}"
+  },
+  ar: {
+    close: "إغلاق", back: "العودة إلى معلومات الاتصال", call: "اتصل", email: "البريد الإلكتروني",
+    hours: "ساعات العمل", closedDay: "مغلق", follow: "{label} (يفتح في علامة تبويب جديدة)",
+    start: "ابدأ الدردشة المباشرة", resume: "تابع المحادثة",
+    online: "نحن متصلون الآن", offline: "نحن غير متاحين، اترك رسالة",
+    teamTitle: "سنرد عليك في أقرب وقت ممكن", chattingWith: "أنت تتحدث مع {name}",
+    message: "الرسالة", placeholder: "اكتب رسالتك…", send: "إرسال",
+    sending: "جارٍ الإرسال…", failed: "لم تُرسل.", retry: "إعادة المحاولة", seen: "تمت القراءة",
+    typing: "{name} يكتب…", someone: "الدعم",
+    name: "اسمك", yourEmail: "بريدك الإلكتروني",
+    offlineSent: "شكرًا! سنرد على {email} في أقرب وقت ممكن.",
+    ended: "انتهت هذه المحادثة. اكتب أدناه لبدء محادثة جديدة.",
+    rate: "كيف كانت هذه المحادثة؟", star: "{n} من 5", thanks: "شكرًا على رأيك!",
+    required: "يرجى ملء الحقل: {field}.", invalidEmail: "يرجى إدخال بريد إلكتروني صالح.",
+    emailNeeded: "اترك بريدك الإلكتروني لنتمكن من الرد عليك.",
+    error: "حدث خطأ ما. حاول مرة أخرى.",
+    rateLimited: "أنت ترسل الرسائل بسرعة كبيرة. انتظر قليلًا.",
+    reconnecting: "جارٍ إعادة الاتصال…",
+    dialog: "تحدث مع {brand}"
+  }
+};
+window.SUPPORT_RTL = ["ar", "he", "fa", "ur"];

@@ -1,0 +1,51 @@
+"""Make the PostgreSQL driver (psycopg 3) cooperate with eventlet and gevent.
+
+psycopg 3 runs every query as a non-blocking libpq exchange and waits for its socket with a
+"wait function". With the binary package installed it picks ``wait_c``, which polls the socket
+inside C: under eventlet (which psycopg does not detect) that poll blocks the whole process, so
+one slow query would freeze every other socket the server holds. ``wait_select`` waits through
+``select.select``, which eventlet and gevent replace with a green version that hands control back
+to their hub; the connection set-up (``wait_conn``) waits through ``selectors.DefaultSelector``,
+which both patch too. This module points psycopg at those, once the process is patched.
+
+SQLite needs nothing here: it is a file, and its waits are bounded by the busy timeout.
+"""
+
+from __future__ import annotations
+
+import logging
+
+log = logging.getLogger(__name__)
+
+COOPERATIVE_MODES = ("eventlet", "gevent")
+
+
+def make_psycopg_cooperative(async_mode: str) -> str | None:
+    """Choose psycopg's green-friendly wait functions under ``async_mode``.
+
+    Call it after the monkey-patching (``serving.patch_for_serving`` does). Returns the name of
+    the wait function in use, or ``None`` when nothing had to change (threads, or no psycopg).
+    """
+    if async_mode not in COOPERATIVE_MODES:
+        return None
+    try:
+        import selectors
+
+        from psycopg import waiting
+    except ImportError:  # SQLite-only installs may lack the driver
+        return None
+    # Looked up as ``waiting.wait`` on every query, so rebinding takes effect at once, even if
+    # psycopg was imported before the patching.
+    waiting.wait = waiting.wait_select
+    # ``wait_conn`` bound DefaultSelector at import; hand it the patched (green) one.
+    waiting.DefaultSelector = selectors.DefaultSelector
+    return "wait_select"
+
+
+def wait_function_name() -> str | None:
+    """The name of psycopg's current wait function (for logs, health pages and tests)."""
+    try:
+        from psycopg import waiting
+    except ImportError:
+        return None
+    return getattr(waiting.wait, "__name__", repr(waiting.wait))
