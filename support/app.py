@@ -12,7 +12,7 @@ from flask import Flask
 
 from . import realtime
 from .admin.views import bp as admin_bp
-from .api import health, v1, widget
+from .api import admin_api, health, v1, widget
 from .chat.agent import AgentNamespace
 from .chat.visitor import VisitorNamespace
 from .config import load_config
@@ -83,7 +83,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_http(app: Flask) -> None:
-    for blueprint in (health.bp, widget.bp, v1.bp):
+    for blueprint in (health.bp, widget.bp, v1.bp, admin_api.bp):
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
     for blueprint in (widget_bp, dashboard_bp, admin_bp):

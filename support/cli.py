@@ -69,7 +69,17 @@ def serve(host: str, port: int) -> None:
                 f"  http://{shown_host}:{port}/setup/{token}"
             )
     click.echo(f"Support is serving on http://{host}:{port}  (demo page: /demo, dashboard: /dashboard/)")
+    _start_retention(app)
     serving.run(app, host, port)
+
+
+def _start_retention(app) -> None:
+    """Purge expired conversations while the server runs (the admin's retention setting)."""
+    from .extensions import socketio
+    from .services import retention
+
+    interval = float(app.config["RETENTION_CHECK_SECONDS"])
+    socketio.start_background_task(retention.run_forever, app, socketio.sleep, interval)
 
 
 @cli.command("create-agent", help="Add an agent (or an admin with --admin).")
@@ -102,7 +112,21 @@ def purge(days: int) -> None:
     click.echo(f"Purged {count} conversation{'s' if count != 1 else ''} closed more than {days} days ago")
 
 
+@cli.command("seed-demo", help="Fill the database with demo agents, conversations and ratings.")
+@click.option("--count", default=3000, show_default=True, type=click.IntRange(min=0))
+def seed_demo(count: int) -> None:
+    from .cli_seed import seed_demo as run
+
+    app = _app()
+    with app.app_context():
+        made = run(count)
+    click.echo(
+        f"Created {made['conversations']} conversations ({made['messages']} messages) "
+        f"for {made['agents']} demo agents; password: {made['password']}"
+    )
+
+
 def init_app(app) -> None:
     """Make the same commands available as ``flask --app support <command>``."""
-    for command in (create_agent, purge):
+    for command in (create_agent, purge, seed_demo):
         app.cli.add_command(command)

@@ -108,6 +108,14 @@ def _availability(online: bool) -> None:
     socketio.emit("availability", {"online": online}, namespace=VISITOR_NS)
 
 
+def _agent_deactivated(agent_id: str) -> None:
+    """Drop the sockets a deactivated agent holds on this process. (Each later event of a
+    socket elsewhere is refused anyway: handlers reload the agent and check it is active.)"""
+    participants = socketio.server.manager.get_participants(AGENT_NS, agent_room(agent_id))
+    for sid, _ in list(participants):
+        socketio.server.disconnect(sid, namespace=AGENT_NS)
+
+
 def _settings_changed(config: dict) -> None:
     socketio.emit("config:updated", config, namespace=VISITOR_NS)
 
@@ -121,6 +129,7 @@ HANDLERS = {
     "presence": _presence,
     "availability": _availability,
     "settings_changed": _settings_changed,
+    "agent_deactivated": _agent_deactivated,
 }
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from functools import cache
 
+from . import openapi_admin
+
 ERROR = {
     "type": "object",
     "properties": {
@@ -98,7 +100,7 @@ LIST_PARAMETERS = [
 def document() -> dict:
     """The whole document (built once per process)."""
     bearer = [{"bearer": []}]
-    return {
+    doc = {
         "openapi": "3.1.0",
         "info": {"title": "Support API", "version": "1"},
         "servers": [{"url": "/api/v1"}],
@@ -163,3 +165,6 @@ def document() -> dict:
             },
         },
     }
+    doc["paths"] |= openapi_admin.PATHS
+    doc["components"]["schemas"] |= openapi_admin.SCHEMAS
+    return doc
