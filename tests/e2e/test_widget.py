@@ -228,6 +228,18 @@ def test_dropped_connection_loses_and_doubles_nothing(server, page, host_url, ag
     expect(frame.get_by_text("missed 3")).to_be_visible()
     expect(frame.get_by_test_id("chat-message")).to_have_count(5)
 
+    # The browser loses its network for a while.
+    page.context.set_offline(True)
+    agent.ok(
+        "message:send",
+        {"conversation_id": conversation_id, "client_id": "gap4", "body": "missed 4"},
+    )
+    send(frame, "sent from a dead network")
+    page.context.set_offline(False)
+    sent(frame, "sent from a dead network")
+    expect(frame.get_by_text("missed 4")).to_be_visible()
+    expect(frame.get_by_test_id("chat-message")).to_have_count(7)
+
     bodies = [m["body"] for m in stored_messages(server, conversation_id)]
     assert bodies == [
         "before the drop",
@@ -235,6 +247,8 @@ def test_dropped_connection_loses_and_doubles_nothing(server, page, host_url, ag
         "missed 2",
         "written while offline",
         "missed 3",
+        "missed 4",
+        "sent from a dead network",
     ]
     shown = frame.get_by_test_id("chat-message").locator(".bubble").all_inner_texts()
     assert shown == bodies
