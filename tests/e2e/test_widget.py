@@ -449,3 +449,24 @@ def test_panel_fills_a_phone_screen(server, browser, host_url):
         assert (box["x"], box["y"], box["width"], box["height"]) == (0, 0, 390, 844)
     finally:
         context.close()
+
+
+def test_two_tabs_stay_in_sync(server, page, host_url, agent):
+    other = page.context.new_page()
+    page.goto(host_url)
+    other.goto(host_url)
+    frame = open_chat(page)
+    send(frame, "from tab one")
+    sent(frame, "from tab one")
+    conversation_id = agent.wait_for("message:new", lambda m: m["body"] == "from tab one")[
+        "conversation_id"
+    ]
+    agent.ok(
+        "message:send", {"conversation_id": conversation_id, "client_id": "t1", "body": "to both"}
+    )
+    second = open_chat(other)
+    expect(second.get_by_test_id("chat-message")).to_have_count(2)
+    send(second, "from tab two")
+    sent(second, "from tab two")
+    expect(frame.get_by_test_id("chat-message")).to_have_count(3)
+    expect(frame.get_by_test_id("chat-message").nth(2)).to_contain_text("from tab two")
