@@ -133,6 +133,18 @@ class _StopFlag:
         self.signal = signum
 
 
+def _websockets_stay_busy(app):
+    """eventlet's WebSocket support marks its connection idle, and eventlet's server shuts idle
+    connections the moment it stops accepting, which would cut a WebSocket mid-event. Here they
+    stay "busy"; ``shut_down`` closes them itself once their events are done."""
+
+    def wsgi(environ, start_response):
+        environ["eventlet.set_idle"] = lambda: None
+        return app(environ, start_response)
+
+    return wsgi
+
+
 class _EventletServer:
     def __init__(self, app, host: str, port: int) -> None:
         import eventlet
@@ -140,7 +152,9 @@ class _EventletServer:
 
         self._eventlet = eventlet
         self._sock = eventlet.listen((host, port))
-        self._thread = eventlet.spawn(eventlet.wsgi.server, self._sock, app, log_output=False)
+        self._thread = eventlet.spawn(
+            eventlet.wsgi.server, self._sock, _websockets_stay_busy(app), log_output=False
+        )
 
     def running(self) -> bool:
         return not self._thread.dead
@@ -237,12 +251,13 @@ def shut_down(socketio, server, timeout: float, reason: str) -> None:
 
 
 def _close_transports(eio) -> None:
-    """Close every Engine.IO connection without a Socket.IO disconnect packet, so clients treat
-    it as a lost transport and reconnect (to another process). ``wait=False``: a long-polling
-    client that never polls again must not hold the stop."""
+    """Drop every Engine.IO connection without a goodbye (neither a Socket.IO disconnect nor an
+    Engine.IO close packet, which tell some clients not to come back), so clients see a lost
+    transport and reconnect, through the balancer, to another process. ``wait=False``: a
+    long-polling client that never polls again must not hold the stop."""
     for client in list(eio.sockets.values()):
         try:
-            client.close(wait=False, reason=eio.reason.SERVER_DISCONNECT)
+            client.close(wait=False, abort=True, reason=eio.reason.SERVER_DISCONNECT)
         except Exception:  # a half-closed socket must not stop the others from closing
             log.exception("could not close a connection")
     eio.sockets.clear()

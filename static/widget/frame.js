@@ -465,7 +465,7 @@
     if (state.socket || !state.token) return;
     state.socket = "loading";
     loadSocketIo().then(function () {
-      var socket = window.io("/visitor", { auth: { token: state.token } });
+      var socket = window.io("/visitor", { auth: { token: state.token }, reconnectionDelay: 500, reconnectionDelayMax: 2000 });
       state.socket = socket;
       socket.on("connect", onConnect);
       socket.on("connect_error", onConnectError);

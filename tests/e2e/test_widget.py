@@ -228,6 +228,18 @@ def test_dropped_connection_loses_and_doubles_nothing(server, page, host_url, ag
     expect(frame.get_by_text("missed 3")).to_be_visible()
     expect(frame.get_by_test_id("chat-message")).to_have_count(5)
 
+    # The browser loses its network for a while.
+    page.context.set_offline(True)
+    agent.ok(
+        "message:send",
+        {"conversation_id": conversation_id, "client_id": "gap4", "body": "missed 4"},
+    )
+    send(frame, "sent from a dead network")
+    page.context.set_offline(False)
+    sent(frame, "sent from a dead network")
+    expect(frame.get_by_text("missed 4")).to_be_visible()
+    expect(frame.get_by_test_id("chat-message")).to_have_count(7)
+
     bodies = [m["body"] for m in stored_messages(server, conversation_id)]
     assert bodies == [
         "before the drop",
@@ -235,6 +247,8 @@ def test_dropped_connection_loses_and_doubles_nothing(server, page, host_url, ag
         "missed 2",
         "written while offline",
         "missed 3",
+        "missed 4",
+        "sent from a dead network",
     ]
     shown = frame.get_by_test_id("chat-message").locator(".bubble").all_inner_texts()
     assert shown == bodies
@@ -435,3 +449,24 @@ def test_panel_fills_a_phone_screen(server, browser, host_url):
         assert (box["x"], box["y"], box["width"], box["height"]) == (0, 0, 390, 844)
     finally:
         context.close()
+
+
+def test_two_tabs_stay_in_sync(server, page, host_url, agent):
+    other = page.context.new_page()
+    page.goto(host_url)
+    other.goto(host_url)
+    frame = open_chat(page)
+    send(frame, "from tab one")
+    sent(frame, "from tab one")
+    conversation_id = agent.wait_for("message:new", lambda m: m["body"] == "from tab one")[
+        "conversation_id"
+    ]
+    agent.ok(
+        "message:send", {"conversation_id": conversation_id, "client_id": "t1", "body": "to both"}
+    )
+    second = open_chat(other)
+    expect(second.get_by_test_id("chat-message")).to_have_count(2)
+    send(second, "from tab two")
+    sent(second, "from tab two")
+    expect(frame.get_by_test_id("chat-message")).to_have_count(3)
+    expect(frame.get_by_test_id("chat-message").nth(2)).to_contain_text("from tab two")
