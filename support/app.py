@@ -42,7 +42,9 @@ def build_app(config: dict | None = None) -> Flask:
         static_folder=resource_dir("static"),
     )
     load_config(app, config)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     _init_extensions(app)
     _register_http(app)
     socketio.on_namespace(VisitorNamespace("/visitor"))

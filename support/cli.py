@@ -68,7 +68,9 @@ def serve(host: str, port: int) -> None:
                 "No agent yet. Create the first admin account here (the link works once):\n"
                 f"  http://{shown_host}:{port}/setup/{token}"
             )
-    click.echo(f"Support is serving on http://{host}:{port}  (demo page: /demo, dashboard: /dashboard/)")
+    click.echo(
+        f"Support is serving on http://{host}:{port}  (demo page: /demo, dashboard: /dashboard/)"
+    )
     _start_retention(app)
     serving.run(app, host, port)
 
@@ -109,7 +111,9 @@ def purge(days: int) -> None:
     app = _app()
     with app.app_context():
         count = transcripts.purge_closed(days)
-    click.echo(f"Purged {count} conversation{'s' if count != 1 else ''} closed more than {days} days ago")
+    click.echo(
+        f"Purged {count} conversation{'s' if count != 1 else ''} closed more than {days} days ago"
+    )
 
 
 @cli.command("seed-demo", help="Fill the database with demo agents, conversations and ratings.")

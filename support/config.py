@@ -26,7 +26,7 @@ DEFAULTS = {
 
 
 def load_config(app: Flask, overrides: dict | None = None) -> None:
-    """Fill ``app.config`` from defaults, the environment and ``overrides`` (tests), in that order."""
+    """Fill ``app.config`` from defaults, the environment, then ``overrides`` (tests)."""
     app.config.update(DEFAULTS)
     app.config.from_prefixed_env("SUPPORT", loads=_keep_strings)
     if overrides:

@@ -1,4 +1,4 @@
-"""Flask extensions, created unbound. ``create_app`` binds them; nothing of ours is imported here."""
+"""Flask extensions, created unbound. ``create_app`` binds them; nothing of ours is imported."""
 
 from flask_login import LoginManager
 from flask_migrate import Migrate

@@ -59,14 +59,18 @@ def describe_user_agent(user_agent: str | None) -> dict:
 
 def visitor_detail_dict(visitor: Visitor) -> dict:
     """Everything agents may see about a visitor (the dashboard's context column)."""
-    return visitor_dict(visitor) | describe_user_agent(visitor.user_agent) | {
-        "page_url": visitor.page_url,
-        "referrer": visitor.referrer,
-        "locale": visitor.locale,
-        "user_agent": visitor.user_agent,
-        "first_seen_at": iso(visitor.first_seen_at),
-        "last_seen_at": iso(visitor.last_seen_at),
-    }
+    return (
+        visitor_dict(visitor)
+        | describe_user_agent(visitor.user_agent)
+        | {
+            "page_url": visitor.page_url,
+            "referrer": visitor.referrer,
+            "locale": visitor.locale,
+            "user_agent": visitor.user_agent,
+            "first_seen_at": iso(visitor.first_seen_at),
+            "last_seen_at": iso(visitor.last_seen_at),
+        }
+    )
 
 
 def agent_dict(agent: Agent, *, with_email: bool = False) -> dict:

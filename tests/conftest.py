@@ -100,5 +100,7 @@ def pytest_sessionfinish(session, exitstatus):
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = reporter.stats.get("skipped", []) if reporter else []
     if skipped and session.exitstatus == 0:
-        reporter.write_line(f"CI: {len(skipped)} test(s) skipped; in CI that is a failure", red=True)
+        reporter.write_line(
+            f"CI: {len(skipped)} test(s) skipped; in CI that is a failure", red=True
+        )
         session.exitstatus = 1

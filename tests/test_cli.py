@@ -20,24 +20,51 @@ def support(tmp_path, *args, env=None):
         "SUPPORT_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
         **(env or {}),
     }
-    return subprocess.run([sys.executable, "-m", "support", *args], env=environment, cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "support", *args],
+        env=environment,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_create_agent_on_a_fresh_database(tmp_path):
-    done = support(tmp_path, "create-agent", "--email", "a@example.com", "--name", "Ann",
-                   "--password", "long-password", "--admin")
+    done = support(
+        tmp_path,
+        "create-agent",
+        "--email",
+        "a@example.com",
+        "--name",
+        "Ann",
+        "--password",
+        "long-password",
+        "--admin",
+    )
     assert done.returncode == 0, done.stderr
     assert "Ann" in done.stdout
-    again = support(tmp_path, "create-agent", "--email", "A@example.com", "--name", "Ann",
-                    "--password", "long-password")
+    again = support(
+        tmp_path,
+        "create-agent",
+        "--email",
+        "A@example.com",
+        "--name",
+        "Ann",
+        "--password",
+        "long-password",
+    )
     assert again.returncode != 0
     assert len(again.stderr.strip().splitlines()) == 1 and "already exists" in again.stderr
 
 
 def test_bad_arguments_exit_non_zero_with_one_line(tmp_path):
-    for args in (["purge", "--older-than", "soon"], ["purge"], ["no-such-command"],
-                 ["create-agent", "--email", "x@example.com", "--name", "X", "--password", "short"]):
+    for args in (
+        ["purge", "--older-than", "soon"],
+        ["purge"],
+        ["no-such-command"],
+        ["create-agent", "--email", "x@example.com", "--name", "X", "--password", "short"],
+    ):
         done = support(tmp_path, *args)
         assert done.returncode != 0, args
         assert len(done.stderr.strip().splitlines()) == 1, (args, done.stderr)
@@ -55,8 +82,9 @@ def test_purge_prints_how_many(tmp_path):
         upgrade_schema(app)
         agent = agents.create_agent("p@example.com", "P", "password-1")
         for name in ("old", "older"):
-            visitor = visitors.create_visitor({"name": name}, identity_secret=None, user_agent=None,
-                                              ip_address=None)
+            visitor = visitors.create_visitor(
+                {"name": name}, identity_secret=None, user_agent=None, ip_address=None
+            )
             _, conversation = conversations.post_visitor_message(visitor, "1", "hi")
             conversations.close(agent, conversation.id)
             conversation.closed_at = utcnow() - timedelta(days=10)
@@ -72,11 +100,19 @@ def test_purge_prints_how_many(tmp_path):
 
 def test_serve_prints_a_first_admin_link_and_answers_health(tmp_path):
     port = free_port()
-    environment = {**os.environ, "SUPPORT_INSTANCE_PATH": str(tmp_path / "instance"),
-                   "SUPPORT_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}"}
-    process = subprocess.Popen([sys.executable, "-m", "support", "serve", "--port", str(port)],
-                               env=environment, cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    environment = {
+        **os.environ,
+        "SUPPORT_INSTANCE_PATH": str(tmp_path / "instance"),
+        "SUPPORT_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "support", "serve", "--port", str(port)],
+        env=environment,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         banner = "".join(process.stdout.readline() for _ in range(3))
         assert "/setup/" in banner, banner

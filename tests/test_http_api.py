@@ -29,8 +29,12 @@ def bearer(token: str) -> dict:
 
 
 def make_conversation(name: str, *bodies: str, email: str | None = None):
-    visitor = visitors.create_visitor({"name": name, "email": email}, identity_secret=None,
-                                      user_agent="pytest", ip_address="10.0.0.1")
+    visitor = visitors.create_visitor(
+        {"name": name, "email": email},
+        identity_secret=None,
+        user_agent="pytest",
+        ip_address="10.0.0.1",
+    )
     conversation = None
     for i, body in enumerate(bodies):
         _, conversation = conversations.post_visitor_message(visitor, f"{name}-{i}", body)
@@ -62,7 +66,9 @@ def test_widget_config_reports_online_agents(client, ctx, people):
 
 
 def test_new_visitor_gets_a_token(client):
-    answer = client.post("/api/widget/visitors", json={"name": "Vic", "page_url": "https://x.test/a"})
+    answer = client.post(
+        "/api/widget/visitors", json={"name": "Vic", "page_url": "https://x.test/a"}
+    )
     assert answer.status_code == 201
     assert set(answer.json) >= {"visitor_id", "token"}
 
@@ -75,7 +81,9 @@ def test_visitor_with_valid_identity_hash_is_verified(client, ctx):
     assert visitors.visitor_by_id(bad.json["visitor_id"]).verified is False
 
 
-@pytest.mark.parametrize("body", [[1, 2], "text", {"name": 5}, {"email": "nope"}, {"name": "x" * 101}])
+@pytest.mark.parametrize(
+    "body", [[1, 2], "text", {"name": 5}, {"email": "nope"}, {"name": "x" * 101}]
+)
 def test_bad_visitor_body_is_refused(client, body):
     answer = client.post("/api/widget/visitors", json=body)
     assert answer.status_code == 400
@@ -91,19 +99,36 @@ def test_widget_api_answers_cors_for_allowed_origins(client):
 
 def test_cors_is_limited_to_configured_origins(app, client):
     app.config["ALLOWED_ORIGINS"] = "https://shop.example"
-    assert "Access-Control-Allow-Origin" not in client.get(
-        "/api/widget/config", headers={"Origin": "https://evil.example"}).headers
-    assert client.get("/api/widget/config", headers={"Origin": "https://shop.example"}).headers[
-        "Access-Control-Allow-Origin"] == "https://shop.example"
+    assert (
+        "Access-Control-Allow-Origin"
+        not in client.get("/api/widget/config", headers={"Origin": "https://evil.example"}).headers
+    )
+    assert (
+        client.get("/api/widget/config", headers={"Origin": "https://shop.example"}).headers[
+            "Access-Control-Allow-Origin"
+        ]
+        == "https://shop.example"
+    )
 
 
 def test_auth_token(client, people):
-    answer = client.post("/api/v1/auth/token", json={"email": "AGENT@example.com", "password": "password-2"})
+    answer = client.post(
+        "/api/v1/auth/token", json={"email": "AGENT@example.com", "password": "password-2"}
+    )
     assert answer.status_code == 200
-    assert answer.json["agent"] == {"id": people["agent_obj"].id, "name": "Agnes",
-                                    "email": "agent@example.com", "admin": False, "active": True}
-    assert client.get("/api/v1/conversations", headers=bearer(answer.json["token"])).status_code == 200
-    wrong = client.post("/api/v1/auth/token", json={"email": "agent@example.com", "password": "nope"})
+    assert answer.json["agent"] == {
+        "id": people["agent_obj"].id,
+        "name": "Agnes",
+        "email": "agent@example.com",
+        "admin": False,
+        "active": True,
+    }
+    assert (
+        client.get("/api/v1/conversations", headers=bearer(answer.json["token"])).status_code == 200
+    )
+    wrong = client.post(
+        "/api/v1/auth/token", json={"email": "agent@example.com", "password": "nope"}
+    )
     assert wrong.status_code == 401 and wrong.json["error"]["code"] == "unauthorized"
     assert client.post("/api/v1/auth/token", json=["x"]).status_code == 400
 
@@ -113,8 +138,12 @@ def test_auth_token_is_throttled(app, client, people):
 
     app.config["LIMIT_LOGIN"] = "3/minute"
     limiter.init_app(app)
-    codes = [client.post("/api/v1/auth/token", json={"email": "agent@example.com", "password": "x"}).status_code
-             for _ in range(5)]
+    codes = [
+        client.post(
+            "/api/v1/auth/token", json={"email": "agent@example.com", "password": "x"}
+        ).status_code
+        for _ in range(5)
+    ]
     assert codes == [401, 401, 401, 429, 429]
 
 
@@ -124,7 +153,11 @@ def test_deactivated_agents_lose_their_tokens(client, ctx, people):
 
 
 def test_api_requires_a_token(client):
-    for path in ["/api/v1/conversations", "/api/v1/conversations/x", "/api/v1/conversations/x/transcript"]:
+    for path in [
+        "/api/v1/conversations",
+        "/api/v1/conversations/x",
+        "/api/v1/conversations/x/transcript",
+    ]:
         answer = client.get(path)
         assert answer.status_code == 401 and answer.json["error"]["code"] == "unauthorized"
     assert client.get("/api/v1/conversations", headers=bearer("sup_wrong")).status_code == 401
@@ -139,7 +172,9 @@ def test_search_filters(client, ctx, people):
     conversations.close(agent, closed.id)
 
     def ids(**query):
-        answer = client.get("/api/v1/conversations", query_string=query, headers=bearer(people["agent"]))
+        answer = client.get(
+            "/api/v1/conversations", query_string=query, headers=bearer(people["agent"])
+        )
         assert answer.status_code == 200, answer.json
         return {item["id"] for item in answer.json["items"]}, answer.json["total"]
 
@@ -154,21 +189,27 @@ def test_search_filters(client, ctx, people):
     today = refund.created_at.date().isoformat()
     assert ids(since=today, until=today)[1] == 3
     assert ids(until="2000-01-01")[1] == 0
-    page = client.get("/api/v1/conversations", query_string={"per_page": 2, "page": 2},
-                      headers=bearer(people["agent"])).json
+    page = client.get(
+        "/api/v1/conversations",
+        query_string={"per_page": 2, "page": 2},
+        headers=bearer(people["agent"]),
+    ).json
     assert page["page"] == 2 and page["total"] == 3 and len(page["items"]) == 1
 
 
 def test_note_text_is_searchable(client, ctx, people):
     conversation = make_conversation("Nora", "hello")
-    conversations.post_agent_message(people["agent_obj"], conversation.id, "n1", "escalate to billing",
-                                     private=True)
+    conversations.post_agent_message(
+        people["agent_obj"], conversation.id, "n1", "escalate to billing", private=True
+    )
     answer = client.get("/api/v1/conversations?q=billing", headers=bearer(people["agent"]))
     assert [item["id"] for item in answer.json["items"]] == [conversation.id]
 
 
-@pytest.mark.parametrize("query", ["since=yesterday", "until=2024-13-01", "page=0", "per_page=101",
-                                   "per_page=x", "status=maybe"])
+@pytest.mark.parametrize(
+    "query",
+    ["since=yesterday", "until=2024-13-01", "page=0", "per_page=101", "per_page=x", "status=maybe"],
+)
 def test_bad_search_parameters_are_refused(client, people, query):
     answer = client.get(f"/api/v1/conversations?{query}", headers=bearer(people["agent"]))
     assert answer.status_code == 400 and answer.json["error"]["code"] == "invalid_payload"
@@ -176,7 +217,9 @@ def test_bad_search_parameters_are_refused(client, people, query):
 
 def test_conversation_detail_includes_notes(client, ctx, people):
     conversation = make_conversation("Dee", "hi")
-    conversations.post_agent_message(people["agent_obj"], conversation.id, "n", "note", private=True)
+    conversations.post_agent_message(
+        people["agent_obj"], conversation.id, "n", "note", private=True
+    )
     answer = client.get(f"/api/v1/conversations/{conversation.id}", headers=bearer(people["agent"]))
     assert [m["private"] for m in answer.json["messages"]] == [False, True]
     assert answer.json["conversation"]["id"] == conversation.id
@@ -185,7 +228,9 @@ def test_conversation_detail_includes_notes(client, ctx, people):
 
 
 def test_transcripts_in_three_formats(client, ctx, people):
-    conversation = make_conversation("Tess", "=1+1", "+cmd", "-2", "@SUM(A1)", "\tx", "\rx", "plain, \"quoted\"")
+    conversation = make_conversation(
+        "Tess", "=1+1", "+cmd", "-2", "@SUM(A1)", "\tx", "\rx", 'plain, "quoted"'
+    )
     headers = bearer(people["agent"])
     url = f"/api/v1/conversations/{conversation.id}/transcript"
 
@@ -211,19 +256,38 @@ def test_transcripts_in_three_formats(client, ctx, people):
 
 
 def test_delete_is_for_admins_and_clears_personal_data(client, ctx, people):
-    conversation = make_conversation("Paula Private", "my address is 1 Main St", email="paula@example.com")
+    conversation = make_conversation(
+        "Paula Private", "my address is 1 Main St", email="paula@example.com"
+    )
     visitor_id = conversation.visitor_id
-    refused = client.delete(f"/api/v1/conversations/{conversation.id}", headers=bearer(people["agent"]))
+    refused = client.delete(
+        f"/api/v1/conversations/{conversation.id}", headers=bearer(people["agent"])
+    )
     assert refused.status_code == 403 and refused.json["error"]["code"] == "forbidden"
-    done = client.delete(f"/api/v1/conversations/{conversation.id}", headers=bearer(people["admin"]))
+    done = client.delete(
+        f"/api/v1/conversations/{conversation.id}", headers=bearer(people["admin"])
+    )
     assert done.status_code == 204
-    assert client.get(f"/api/v1/conversations/{conversation.id}", headers=bearer(people["admin"])).status_code == 404
+    assert (
+        client.get(
+            f"/api/v1/conversations/{conversation.id}", headers=bearer(people["admin"])
+        ).status_code
+        == 404
+    )
     from support.extensions import db
 
     db.session.expire_all()
     visitor = visitors.visitor_by_id(visitor_id)
-    assert (visitor.name, visitor.email, visitor.user_agent, visitor.ip_address) == (None, None, None, None)
-    assert client.get("/api/v1/conversations?q=Main", headers=bearer(people["admin"])).json["total"] == 0
+    assert (visitor.name, visitor.email, visitor.user_agent, visitor.ip_address) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    assert (
+        client.get("/api/v1/conversations?q=Main", headers=bearer(people["admin"])).json["total"]
+        == 0
+    )
 
 
 def test_openapi_document(client):

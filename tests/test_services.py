@@ -15,7 +15,9 @@ from support.services.errors import AlreadyAssigned, ConversationClosed, Forbidd
 
 
 def new_visitor(name="V"):
-    return visitors.create_visitor({"name": name}, identity_secret=None, user_agent=None, ip_address=None)
+    return visitors.create_visitor(
+        {"name": name}, identity_secret=None, user_agent=None, ip_address=None
+    )
 
 
 def in_threads(app, count, work):
@@ -71,7 +73,9 @@ def test_concurrent_senders_keep_seq_gapless(app, ctx):
     seqs, errors = in_threads(app, 12, send)
     assert not errors
     assert sorted(seqs) == list(range(2, 14))
-    stored = db.session.scalars(db.select(Message.seq).where(Message.conversation_id == conversation_id))
+    stored = db.session.scalars(
+        db.select(Message.seq).where(Message.conversation_id == conversation_id)
+    )
     assert sorted(stored) == list(range(1, 14))
 
 
@@ -80,7 +84,8 @@ def test_concurrent_first_messages_with_one_client_id_store_one(app, ctx):
 
     def send(i):
         message, conversation = conversations.post_visitor_message(
-            visitors.visitor_by_id(visitor_id), "retry-me", "hello")
+            visitors.visitor_by_id(visitor_id), "retry-me", "hello"
+        )
         return message.id, conversation.id
 
     results, errors = in_threads(app, 6, send)
@@ -94,7 +99,8 @@ def test_concurrent_first_messages_with_different_ids_share_one_conversation(app
 
     def send(i):
         _, conversation = conversations.post_visitor_message(
-            visitors.visitor_by_id(visitor_id), f"tab-{i}", "hello")
+            visitors.visitor_by_id(visitor_id), f"tab-{i}", "hello"
+        )
         return conversation.id
 
     results, errors = in_threads(app, 6, send)

@@ -79,8 +79,12 @@ def _errors(*statuses: int) -> dict:
 
 
 def _query(name: str, description: str, schema: dict | None = None) -> dict:
-    return {"name": name, "in": "query", "description": description,
-            "schema": schema or {"type": "string"}}
+    return {
+        "name": name,
+        "in": "query",
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
 
 
 CONVERSATION_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -112,16 +116,41 @@ def document() -> dict:
             "/auth/token": {
                 "post": {
                     "summary": "Exchange an email and password for a bearer token",
-                    "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                        "type": "object", "required": ["email", "password"],
-                        "properties": {"email": {"type": "string"}, "password": {"type": "string"}},
-                    }}}},
-                    "responses": {"200": _json({"type": "object", "properties": {
-                        "token": {"type": "string"},
-                        "agent": {"type": "object", "properties": {
-                            "id": {"type": "string"}, "name": {"type": "string"},
-                            "email": {"type": "string"}, "admin": {"type": "boolean"}}},
-                    }})} | _errors(400, 401, 429),
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["email", "password"],
+                                    "properties": {
+                                        "email": {"type": "string"},
+                                        "password": {"type": "string"},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "token": {"type": "string"},
+                                    "agent": {
+                                        "type": "object",
+                                        "properties": {
+                                            "id": {"type": "string"},
+                                            "name": {"type": "string"},
+                                            "email": {"type": "string"},
+                                            "admin": {"type": "boolean"},
+                                        },
+                                    },
+                                },
+                            }
+                        )
+                    }
+                    | _errors(400, 401, 429),
                 }
             },
             "/conversations": {
@@ -129,10 +158,19 @@ def document() -> dict:
                     "summary": "Search conversations",
                     "security": bearer,
                     "parameters": LIST_PARAMETERS,
-                    "responses": {"200": _json({"type": "object", "properties": {
-                        "items": {"type": "array", "items": _ref("Conversation")},
-                        "total": {"type": "integer"}, "page": {"type": "integer"},
-                    }})} | _errors(400, 401),
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "items": {"type": "array", "items": _ref("Conversation")},
+                                    "total": {"type": "integer"},
+                                    "page": {"type": "integer"},
+                                },
+                            }
+                        )
+                    }
+                    | _errors(400, 401),
                 }
             },
             "/conversations/{id}": {
@@ -140,10 +178,18 @@ def document() -> dict:
                     "summary": "A conversation with all its messages and notes",
                     "security": bearer,
                     "parameters": [CONVERSATION_ID],
-                    "responses": {"200": _json({"type": "object", "properties": {
-                        "conversation": _ref("Conversation"),
-                        "messages": {"type": "array", "items": _ref("Message")},
-                    }})} | _errors(401, 404),
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "conversation": _ref("Conversation"),
+                                    "messages": {"type": "array", "items": _ref("Message")},
+                                },
+                            }
+                        )
+                    }
+                    | _errors(401, 404),
                 },
                 "delete": {
                     "summary": "Delete a conversation and clear its visitor's personal data",
@@ -156,9 +202,14 @@ def document() -> dict:
                 "get": {
                     "summary": "Download a transcript",
                     "security": bearer,
-                    "parameters": [CONVERSATION_ID, _query(
-                        "format", "txt, csv or json",
-                        {"type": "string", "enum": ["txt", "csv", "json"], "default": "txt"})],
+                    "parameters": [
+                        CONVERSATION_ID,
+                        _query(
+                            "format",
+                            "txt, csv or json",
+                            {"type": "string", "enum": ["txt", "csv", "json"], "default": "txt"},
+                        ),
+                    ],
                     "responses": {"200": {"description": "The transcript as an attachment"}}
                     | _errors(400, 401, 404),
                 }

@@ -60,7 +60,9 @@ class EventNamespace(Namespace):
         if event not in self.EVENTS:
             return fail("unknown_event", f"unknown event {str(event)[:64]!r}")
         handler = getattr(self, "on_" + event.replace(":", "_"))
-        return self.socketio._handle_event(self._guarded(handler), event, self.namespace, sid, *args)
+        return self.socketio._handle_event(
+            self._guarded(handler), event, self.namespace, sid, *args
+        )
 
     def _guarded(self, handler):
         def run(*args):

@@ -43,9 +43,13 @@ class VisitorNamespace(EventNamespace):
         token = auth.get("token") if isinstance(auth, dict) else None
         visitor = visitors.visitor_for_token(token, current_app.secret_key)
         if visitor is None:
-            raise ConnectionRefusedError("a valid visitor token is required", {"code": "unauthorized"})
+            raise ConnectionRefusedError(
+                "a valid visitor token is required", {"code": "unauthorized"}
+            )
         if not _origin_allowed():
-            raise ConnectionRefusedError("this origin may not use the widget", {"code": "forbidden"})
+            raise ConnectionRefusedError(
+                "this origin may not use the widget", {"code": "forbidden"}
+            )
         self.identities[request.sid] = visitor.id
         join_room(f"visitor:{visitor.id}")
         visitors.touch(visitor)

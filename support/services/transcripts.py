@@ -59,32 +59,46 @@ def _word_condition(word: str):
     return or_(in_messages, in_visitor)
 
 
+def _assignee_condition(assignee: str | None, agent: Agent | None):
+    if assignee == "none":
+        return Conversation.assignee_id.is_(None)
+    if assignee == "me":
+        return Conversation.assignee_id == (agent.id if agent else None)
+    return Conversation.assignee_id == assignee if assignee else None
+
+
+def _date_conditions(since: date | None, until: date | None) -> list:
+    """``since`` and ``until`` are inclusive days of ``created_at``."""
+    conditions = []
+    if since:
+        conditions.append(Conversation.created_at >= datetime.combine(since, time.min))
+    if until:
+        end = datetime.combine(until + timedelta(days=1), time.min)
+        conditions.append(Conversation.created_at < end)
+    return conditions
+
+
 def _conditions(search: Search, agent: Agent | None) -> list:
     conditions = []
     if search.status:
         if search.status not in ("open", "closed"):
             raise InvalidPayload("status must be open or closed")
         conditions.append(Conversation.status == search.status)
-    if search.assignee == "none":
-        conditions.append(Conversation.assignee_id.is_(None))
-    elif search.assignee == "me":
-        conditions.append(Conversation.assignee_id == (agent.id if agent else None))
-    elif search.assignee:
-        conditions.append(Conversation.assignee_id == search.assignee)
+    assignee = _assignee_condition(search.assignee, agent)
+    if assignee is not None:
+        conditions.append(assignee)
     words = (search.q or "").split()
     if len(words) > MAX_QUERY_WORDS:
         raise InvalidPayload(f"q may have at most {MAX_QUERY_WORDS} words")
     conditions.extend(_word_condition(word) for word in words)
-    if search.since:
-        conditions.append(Conversation.created_at >= datetime.combine(search.since, time.min))
-    if search.until:
-        end = datetime.combine(search.until + timedelta(days=1), time.min)
-        conditions.append(Conversation.created_at < end)
+    conditions.extend(_date_conditions(search.since, search.until))
     if search.rating is not None:
         conditions.append(Conversation.rating == search.rating)
     if search.verified is not None:
         conditions.append(
-            exists().where(Visitor.id == Conversation.visitor_id, Visitor.verified == search.verified)
+            exists().where(
+                Visitor.id == Conversation.visitor_id, Visitor.verified == search.verified
+            )
         )
     return conditions
 
@@ -184,7 +198,8 @@ def transcript_text(conversation: Conversation) -> str:
     visitor = conversation.visitor
     lines = [
         f"Conversation {conversation.id}",
-        f"Visitor: {visitor.name or 'Anonymous'}" + (f" <{visitor.email}>" if visitor.email else ""),
+        f"Visitor: {visitor.name or 'Anonymous'}"
+        + (f" <{visitor.email}>" if visitor.email else ""),
         f"Status: {conversation.status}",
         f"Started: {iso(conversation.created_at)}",
         "",
@@ -254,7 +269,9 @@ def delete_conversation(conversation: Conversation) -> None:
 
 def erase_visitor(visitor: Visitor) -> int:
     """Delete everything of a visitor: its conversations, messages and the visitor itself."""
-    ids = list(db.session.scalars(select(Conversation.id).where(Conversation.visitor_id == visitor.id)))
+    ids = list(
+        db.session.scalars(select(Conversation.id).where(Conversation.visitor_id == visitor.id))
+    )
     _delete_conversations(ids)
     db.session.execute(delete(Visitor).where(Visitor.id == visitor.id))
     db.session.commit()

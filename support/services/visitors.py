@@ -10,7 +10,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from ..extensions import db
 from ..models import Visitor, utcnow
 
-TOKEN_SALT = "support.visitor"
+TOKEN_SALT = "support.visitor"  # noqa: S105 (a salt that separates token kinds, not a secret)
 
 # Visitor fields a client may set, with their maximum length.
 PROFILE_FIELDS = {"name": 100, "email": 254, "page_url": 2000, "referrer": 2000, "locale": 35}

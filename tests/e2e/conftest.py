@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = os.environ.get("SUPPORT_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM = (
+    os.environ.get("SUPPORT_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+import socketio
 
 VISITOR_CASES = [
     ("message:send", None, "invalid_payload"),
@@ -58,9 +59,16 @@ AGENT_CASES = [
     ("conversation:claim", {"conversation_id": "does-not-exist"}, "not_found"),
     ("conversation:transfer", {"conversation_id": "does-not-exist", "agent_id": "x"}, "not_found"),
     ("conversation:close", {}, "invalid_payload"),
-    ("message:send", {"conversation_id": "does-not-exist", "client_id": "a", "body": "x"}, "not_found"),
-    ("message:send", {"conversation_id": "x", "client_id": "a", "body": "x", "private": "yes"},
-     "invalid_payload"),
+    (
+        "message:send",
+        {"conversation_id": "does-not-exist", "client_id": "a", "body": "x"},
+        "not_found",
+    ),
+    (
+        "message:send",
+        {"conversation_id": "x", "client_id": "a", "body": "x", "private": "yes"},
+        "invalid_payload",
+    ),
     ("typing", {"conversation_id": "does-not-exist", "typing": True}, "not_found"),
     ("sync", {"conversation_id": "does-not-exist", "after_seq": 0}, "not_found"),
     ("presence:set", {"status": "asleep"}, "invalid_payload"),
@@ -112,7 +120,7 @@ def test_event_without_payload_works_where_none_is_needed(visitor):
 
 def test_oversized_frame_closes_only_that_connection(server, visitor):
     big = server.visitor()
-    with pytest.raises(Exception):
+    with pytest.raises((socketio.exceptions.TimeoutError, socketio.exceptions.BadNamespaceError)):
         big.call("message:send", {"client_id": "big", "body": "x" * 70_000}, timeout=5)
     assert visitor.ok("conversation:get", {})["ok"]  # others are unaffected
     big.close()
@@ -127,7 +135,10 @@ def test_flooding_visitor_is_rate_limited(server_factory):
     assert len(flooder.ok("sync", {"after_seq": 0})["messages"]) == 5
     # Invalid payloads and resends of stored client_ids never count.
     assert flooder.call("message:send", {"client_id": "f0", "body": "spam"})["ok"] is True
-    assert flooder.call("message:send", {"client_id": "", "body": "x"})["error"]["code"] == "invalid_payload"
+    assert (
+        flooder.call("message:send", {"client_id": "", "body": "x"})["error"]["code"]
+        == "invalid_payload"
+    )
     # One visitor's flood does not slow another.
     assert calm.ok("message:send", {"client_id": "c1", "body": "hello"})["message"]["seq"] == 1
     flooder.close()
@@ -138,14 +149,18 @@ def test_new_visitor_tokens_are_limited_per_address(server_factory):
     import requests
 
     server = server_factory(SUPPORT_LIMIT_NEW_VISITORS="3/minute")
-    codes = [requests.post(server.url + "/api/widget/visitors", json={}, timeout=5).status_code
-             for _ in range(5)]
+    codes = [
+        requests.post(server.url + "/api/widget/visitors", json={}, timeout=5).status_code
+        for _ in range(5)
+    ]
     assert codes == [201, 201, 201, 429, 429]
     answer = requests.post(server.url + "/api/widget/visitors", json={}, timeout=5)
     assert answer.json()["error"]["code"] == "rate_limited"
 
 
 def test_unique_ids_do_not_collide(visitor):
-    ids = {visitor.ok("message:send", {"client_id": uuid.uuid4().hex, "body": "x"})["message"]["id"]
-           for _ in range(3)}
+    ids = {
+        visitor.ok("message:send", {"client_id": uuid.uuid4().hex, "body": "x"})["message"]["id"]
+        for _ in range(3)
+    }
     assert len(ids) == 3

@@ -6,6 +6,7 @@ import threading
 import uuid
 
 import pytest
+import socketio
 
 from tests.helpers import SocketClient
 
@@ -49,14 +50,19 @@ def test_visitor_and_agent_round_trip(server, alice, visitor):
     ack = visitor.ok("message:send", {"client_id": "first", "body": "Hello there"})
     conversation = ack["conversation"]
     assert ack["message"]["seq"] == 1
-    assert ack["message"]["sender"] == {"type": "visitor", "id": conversation["visitor"]["id"],
-                                        "name": "Vera Visitor"}
+    assert ack["message"]["sender"] == {
+        "type": "visitor",
+        "id": conversation["visitor"]["id"],
+        "name": "Vera Visitor",
+    }
     assert conversation["status"] == "open" and conversation["assignee"] is None
     alice.wait_for("conversation:new", lambda c: c["id"] == conversation["id"])
     alice.wait_for("message:new", lambda m: m["body"] == "Hello there")
 
-    reply = alice.ok("message:send", {"conversation_id": conversation["id"], "client_id": "r1",
-                                      "body": "Hi, how can I help?"})["message"]
+    reply = alice.ok(
+        "message:send",
+        {"conversation_id": conversation["id"], "client_id": "r1", "body": "Hi, how can I help?"},
+    )["message"]
     assert reply["seq"] == 2 and reply["sender"]["type"] == "agent"
     got = visitor.wait_for("message:new", lambda m: m["id"] == reply["id"])
     assert got["sender"]["name"] == "Alice Agent"
@@ -70,15 +76,29 @@ def test_resent_client_id_is_stored_and_broadcast_once(server, alice, visitor):
     again = visitor.ok("message:send", {"client_id": "dup-1", "body": "once"})
     assert again["message"]["id"] == first["message"]["id"]
     conversation_id = first["conversation"]["id"]
-    agent_copy = alice.ok("message:send", {"conversation_id": conversation_id, "client_id": "dup-1",
-                                           "body": "same key, other sender"})
+    agent_copy = alice.ok(
+        "message:send",
+        {
+            "conversation_id": conversation_id,
+            "client_id": "dup-1",
+            "body": "same key, other sender",
+        },
+    )
     assert agent_copy["message"]["id"] != first["message"]["id"]
-    alice.ok("message:send", {"conversation_id": conversation_id, "client_id": "dup-1",
-                              "body": "same key, other sender"})
+    alice.ok(
+        "message:send",
+        {
+            "conversation_id": conversation_id,
+            "client_id": "dup-1",
+            "body": "same key, other sender",
+        },
+    )
     messages = alice.ok("sync", {"conversation_id": conversation_id, "after_seq": 0})["messages"]
     assert [m["seq"] for m in messages] == [1, 2]
     alice.wait_for("message:new", lambda m: m["id"] == agent_copy["message"]["id"])
-    seen = [m["id"] for m in alice.received("message:new") if m["conversation_id"] == conversation_id]
+    seen = [
+        m["id"] for m in alice.received("message:new") if m["conversation_id"] == conversation_id
+    ]
     assert sorted(seen) == sorted({first["message"]["id"], agent_copy["message"]["id"]})
 
 
@@ -109,7 +129,9 @@ def test_concurrent_senders_get_gapless_seq(server, alice, bob):
     opener = server.visitor(token=token)
     conversation_id = start_conversation(opener)["id"]
     visitor_tabs = [server.visitor(token=token) for _ in range(14)]
-    agent_sockets = [server.agent("alice") for _ in range(8)] + [server.agent("bob") for _ in range(8)]
+    agent_sockets = [server.agent("alice") for _ in range(8)] + [
+        server.agent("bob") for _ in range(8)
+    ]
     failures = []
 
     def send(client, is_agent, n):
@@ -157,10 +179,19 @@ def test_exactly_one_of_concurrent_claims_wins(server, visitor):
 
 def test_private_notes_never_reach_the_visitor(server, alice, visitor):
     conversation_id = start_conversation(visitor)["id"]
-    note = alice.ok("message:send", {"conversation_id": conversation_id, "client_id": cid(),
-                                     "body": "internal: VIP customer", "private": True})["message"]
-    public = alice.ok("message:send", {"conversation_id": conversation_id, "client_id": cid(),
-                                       "body": "public reply"})["message"]
+    note = alice.ok(
+        "message:send",
+        {
+            "conversation_id": conversation_id,
+            "client_id": cid(),
+            "body": "internal: VIP customer",
+            "private": True,
+        },
+    )["message"]
+    public = alice.ok(
+        "message:send",
+        {"conversation_id": conversation_id, "client_id": cid(), "body": "public reply"},
+    )["message"]
     assert note["private"] is True
     visitor.wait_for("message:new", lambda m: m["id"] == public["id"])
     assert all(not m["private"] for m in visitor.received("message:new"))
@@ -199,8 +230,13 @@ def test_reconnecting_visitor_syncs_exactly_what_it_missed(server, alice):
     alice.ok("message:send", {"conversation_id": conversation_id, "client_id": cid(), "body": "a1"})
     last_seen = first.wait_for("message:new", lambda m: m["body"] == "a1")["seq"]
     first.close()
-    missed = [alice.ok("message:send", {"conversation_id": conversation_id, "client_id": cid(),
-                                        "body": f"missed {i}"})["message"] for i in range(3)]
+    missed = [
+        alice.ok(
+            "message:send",
+            {"conversation_id": conversation_id, "client_id": cid(), "body": f"missed {i}"},
+        )["message"]
+        for i in range(3)
+    ]
     back = server.visitor(token=token)
     synced = back.ok("sync", {"after_seq": last_seen})["messages"]
     assert [m["id"] for m in synced] == [m["id"] for m in missed]
@@ -210,8 +246,10 @@ def test_reconnecting_visitor_syncs_exactly_what_it_missed(server, alice):
 
 def test_agent_sync_includes_notes(server, alice, visitor):
     conversation_id = start_conversation(visitor)["id"]
-    alice.ok("message:send", {"conversation_id": conversation_id, "client_id": cid(), "body": "n",
-                              "private": True})
+    alice.ok(
+        "message:send",
+        {"conversation_id": conversation_id, "client_id": cid(), "body": "n", "private": True},
+    )
     synced = alice.ok("sync", {"conversation_id": conversation_id, "after_seq": 1})["messages"]
     assert [(m["seq"], m["private"]) for m in synced] == [(2, True)]
 
@@ -220,11 +258,15 @@ def test_claim_transfer_close_and_rate(server, alice, bob, visitor):
     conversation_id = start_conversation(visitor)["id"]
     claimed = alice.ok("conversation:claim", {"conversation_id": conversation_id})["conversation"]
     assert claimed["assignee"]["name"] == "Alice Agent"
-    visitor.wait_for("conversation:updated", lambda c: (c.get("assignee") or {}).get("name") == "Alice Agent")
+    visitor.wait_for(
+        "conversation:updated", lambda c: (c.get("assignee") or {}).get("name") == "Alice Agent"
+    )
     refused = bob.call("conversation:close", {"conversation_id": conversation_id})
     assert refused["error"]["code"] == "forbidden"
     bob_id = server.agent_id("bob")
-    moved = alice.ok("conversation:transfer", {"conversation_id": conversation_id, "agent_id": bob_id})
+    moved = alice.ok(
+        "conversation:transfer", {"conversation_id": conversation_id, "agent_id": bob_id}
+    )
     assert moved["conversation"]["assignee"]["id"] == bob_id
     bob.wait_for("conversation:updated", lambda c: c["id"] == conversation_id)
     early = visitor.call("conversation:rate", {"rating": 5})
@@ -232,7 +274,9 @@ def test_claim_transfer_close_and_rate(server, alice, bob, visitor):
     closed = bob.ok("conversation:close", {"conversation_id": conversation_id})["conversation"]
     assert closed["status"] == "closed"
     visitor.wait_for("conversation:updated", lambda c: c["status"] == "closed")
-    late = alice.call("message:send", {"conversation_id": conversation_id, "client_id": cid(), "body": "x"})
+    late = alice.call(
+        "message:send", {"conversation_id": conversation_id, "client_id": cid(), "body": "x"}
+    )
     assert late["error"]["code"] == "conversation_closed"
     rated = visitor.ok("conversation:rate", {"rating": 4, "comment": "quick"})["conversation"]
     assert rated["rating"] == 4
@@ -253,7 +297,9 @@ def test_typing_and_read_receipts_travel_both_ways(server, alice, visitor):
     assert got["name"] == "Alice Agent" and got["typing"] is True
     alice.ok("messages:read", {"conversation_id": conversation_id, "seq": 1})
     assert visitor.wait_for("messages:read", lambda r: r["by"] == "agent")["seq"] == 1
-    reply = alice.ok("message:send", {"conversation_id": conversation_id, "client_id": cid(), "body": "hi"})
+    reply = alice.ok(
+        "message:send", {"conversation_id": conversation_id, "client_id": cid(), "body": "hi"}
+    )
     visitor.ok("messages:read", {"seq": reply["message"]["seq"]})
     got = alice.wait_for("messages:read", lambda r: r["by"] == "visitor")
     assert got == {"conversation_id": conversation_id, "seq": 2, "by": "visitor"}
@@ -279,10 +325,16 @@ def test_inbox_views(server, alice, bob):
     alice.ok("conversation:claim", {"conversation_id": conversation_id})
     mine = alice.ok("inbox:list", {"view": "mine"})["conversations"]
     assert [c["id"] for c in mine if c["id"] == conversation_id]
-    assert conversation_id not in [c["id"] for c in bob.ok("inbox:list", {"view": "mine"})["conversations"]]
-    assert conversation_id in [c["id"] for c in bob.ok("inbox:list", {"view": "open"})["conversations"]]
+    assert conversation_id not in [
+        c["id"] for c in bob.ok("inbox:list", {"view": "mine"})["conversations"]
+    ]
+    assert conversation_id in [
+        c["id"] for c in bob.ok("inbox:list", {"view": "open"})["conversations"]
+    ]
     alice.ok("conversation:close", {"conversation_id": conversation_id})
-    assert conversation_id in [c["id"] for c in bob.ok("inbox:list", {"view": "closed"})["conversations"]]
+    assert conversation_id in [
+        c["id"] for c in bob.ok("inbox:list", {"view": "closed"})["conversations"]
+    ]
     v.close()
 
 
@@ -308,10 +360,14 @@ def test_presence_drives_availability(server):
 
 
 def test_bad_tokens_are_refused(server):
-    for namespace, auth in [("/visitor", {"token": "forged"}), ("/visitor", None),
-                            ("/agent", {"token": "sup_forged"}), ("/agent", {})]:
+    for namespace, auth in [
+        ("/visitor", {"token": "forged"}),
+        ("/visitor", None),
+        ("/agent", {"token": "sup_forged"}),
+        ("/agent", {}),
+    ]:
         client = SocketClient(server.url, namespace, auth, connect=False)
-        with pytest.raises(Exception):
+        with pytest.raises(socketio.exceptions.ConnectionError):
             client.connect()
         assert client.connect_errors
         error = client.connect_errors[-1]
