@@ -20,6 +20,7 @@ from .dashboard.views import bp as dashboard_bp
 from .extensions import csrf, db, login_manager, migrate, socketio
 from .ratelimit import limiter
 from .services import agents
+from .services import presence as presence_service
 from .widget.views import bp as widget_bp
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -75,12 +76,14 @@ def _init_extensions(app: Flask) -> None:
         app,
         async_mode=_async_mode(app),
         message_queue=app.config.get("MESSAGE_QUEUE") or None,
+        channel=app.config.get("MESSAGE_QUEUE_CHANNEL") or "flask-socketio",
         cors_allowed_origins="*",  # each namespace checks origins itself (PROTOCOL §1)
         max_http_buffer_size=MAX_FRAME_BYTES,
         ping_interval=20,
         ping_timeout=20,
     )
     limiter.init_app(app)
+    presence_service.init_app(app)
     realtime.init_app(app)
 
 

@@ -42,9 +42,14 @@ def _app():
 
 def upgrade_schema(app) -> None:
     """Apply pending migrations (inside an app context)."""
+    import logging
+
     from flask_migrate import upgrade
 
+    root = logging.getLogger()
+    level = root.level
     upgrade(directory=app.extensions["migrate"].directory)
+    root.setLevel(level)  # alembic.ini's logging setup lowers it for the migration only
 
 
 @click.group(help="Support: self-hosted live chat and contact widget.")
