@@ -91,6 +91,7 @@ class Visitor(db.Model):
     page_url: Mapped[str | None] = mapped_column(String(2000))
     referrer: Mapped[str | None] = mapped_column(String(2000))
     locale: Mapped[str | None] = mapped_column(String(35))
+    timezone: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(512))
     ip_address: Mapped[str | None] = mapped_column(String(45))
     first_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

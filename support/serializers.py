@@ -66,6 +66,7 @@ def visitor_detail_dict(visitor: Visitor) -> dict:
             "page_url": visitor.page_url,
             "referrer": visitor.referrer,
             "locale": visitor.locale,
+            "timezone": visitor.timezone,
             "user_agent": visitor.user_agent,
             "first_seen_at": iso(visitor.first_seen_at),
             "last_seen_at": iso(visitor.last_seen_at),

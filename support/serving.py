@@ -238,8 +238,12 @@ def shut_down(socketio, server, timeout: float, reason: str) -> None:
     """The graceful stop: no new connections, in-flight events finished, clients sent away."""
     deadline = time.monotonic() + timeout
     eio = socketio.server.eio
-    log.info("%s: stopping; %d connections, %d events in flight", reason, len(eio.sockets),
-             inflight.count)
+    log.info(
+        "%s: stopping; %d connections, %d events in flight",
+        reason,
+        len(eio.sockets),
+        inflight.count,
+    )
     server.stop_accepting()
     if not inflight.wait_idle(deadline):
         log.warning("events still running after %.0fs; closing connections anyway", timeout)

@@ -76,8 +76,14 @@ class Server:
         self._tokens: dict[str, str] = {}
 
     @classmethod
-    def start(cls, workdir: Path, extra_env: dict | None = None, *, seed: bool = True,
-              database_url: str | None = None) -> Server:
+    def start(
+        cls,
+        workdir: Path,
+        extra_env: dict | None = None,
+        *,
+        seed: bool = True,
+        database_url: str | None = None,
+    ) -> Server:
         env = cls.environment(workdir, extra_env, database_url)
         if seed:
             script = SEED_AGENTS.format(agents=AGENTS, password=PASSWORD)
@@ -108,7 +114,10 @@ class Server:
         log = workdir / f"server-{port}.log"
         process = subprocess.Popen(
             [sys.executable, "-m", "support", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT,
+            env=env,
+            cwd=ROOT,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
         )
         server = cls(process, f"http://127.0.0.1:{port}", env, log)
         server.wait_ready()
@@ -141,7 +150,8 @@ class Server:
         if who not in self._tokens:
             answer = requests.post(
                 self.url + "/api/v1/auth/token",
-                json={"email": AGENTS[who]["email"], "password": PASSWORD}, timeout=10,
+                json={"email": AGENTS[who]["email"], "password": PASSWORD},
+                timeout=10,
             )
             answer.raise_for_status()
             self._tokens[who] = answer.json()["token"]
@@ -150,7 +160,8 @@ class Server:
     def agent_id(self, who: str) -> str:
         answer = requests.post(
             self.url + "/api/v1/auth/token",
-            json={"email": AGENTS[who]["email"], "password": PASSWORD}, timeout=10,
+            json={"email": AGENTS[who]["email"], "password": PASSWORD},
+            timeout=10,
         )
         return answer.json()["agent"]["id"]
 
@@ -178,8 +189,9 @@ class Server:
 class SocketClient:
     """A python-socketio client on one namespace that records every event it receives."""
 
-    def __init__(self, url: str, namespace: str, auth: dict | None, *, headers=None,
-                 connect: bool = True):
+    def __init__(
+        self, url: str, namespace: str, auth: dict | None, *, headers=None, connect: bool = True
+    ):
         self.url, self.namespace, self.auth, self.headers = url, namespace, auth, headers
         self.events: dict[str, list] = defaultdict(list)
         self.connect_errors: list = []
@@ -192,8 +204,12 @@ class SocketClient:
 
     def connect(self) -> None:
         self.sio.connect(
-            self.url, namespaces=[self.namespace], auth=self.auth, headers=self.headers or {},
-            transports=["websocket"], wait_timeout=10,
+            self.url,
+            namespaces=[self.namespace],
+            auth=self.auth,
+            headers=self.headers or {},
+            transports=["websocket"],
+            wait_timeout=10,
         )
 
     def _record(self, event, data=None):
@@ -216,7 +232,9 @@ class SocketClient:
         assert ack and ack.get("ok") is True, f"{event} {data!r} -> {ack!r}"
         return ack
 
-    def wait_for(self, event: str, predicate=lambda data: True, timeout: float = 10, since: int = 0):
+    def wait_for(
+        self, event: str, predicate=lambda data: True, timeout: float = 10, since: int = 0
+    ):
         """The first recorded ``event`` (from index ``since`` on) whose data satisfies
         ``predicate``, waiting for it."""
         deadline = time.monotonic() + timeout
@@ -227,7 +245,9 @@ class SocketClient:
                         return data
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise AssertionError(f"no {event} matching within {timeout}s: {self.events[event]!r}")
+                    raise AssertionError(
+                        f"no {event} matching within {timeout}s: {self.events[event]!r}"
+                    )
                 self._cond.wait(remaining)
 
     def received(self, event: str) -> list:
@@ -246,8 +266,11 @@ class SocketClient:
 
 def postgres_admin_url() -> str:
     """The PostgreSQL server the scale-out tests create their databases on."""
-    base = (postgres_base_url() or os.environ.get("SUPPORT_SCALEOUT_DATABASE_URL")
-            or "postgresql://postgres@127.0.0.1:5432/test")
+    base = (
+        postgres_base_url()
+        or os.environ.get("SUPPORT_SCALEOUT_DATABASE_URL")
+        or "postgresql://postgres@127.0.0.1:5432/test"
+    )
     return base.replace("postgresql+psycopg://", "postgresql://")
 
 

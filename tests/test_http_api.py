@@ -294,3 +294,13 @@ def test_openapi_document(client):
     document = client.get("/api/v1/openapi.json").json
     assert document["openapi"].startswith("3.")
     assert "/conversations" in document["paths"] and "/auth/token" in document["paths"]
+
+
+def test_visitor_time_zone_is_kept_for_the_agents_view(client, ctx):
+    from support.serializers import visitor_detail_dict
+
+    answer = client.post("/api/widget/visitors", json={"timezone": "Europe/Paris"})
+    visitor = visitors.visitor_by_id(answer.json["visitor_id"])
+    assert visitor_detail_dict(visitor)["timezone"] == "Europe/Paris"
+    bad = client.post("/api/widget/visitors", json={"timezone": "Mars/Olympus_Mons"})
+    assert bad.status_code == 400 and "timezone" in bad.json["error"]["message"]

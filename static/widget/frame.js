@@ -567,13 +567,18 @@
     return Object.keys(who).length ? who : null;
   }
 
+  /** The visitor's IANA time zone, so agents can see the visitor's local time. */
+  function browserTimeZone() {
+    try { return Intl.DateTimeFormat().resolvedOptions().timeZone || undefined; } catch (e) { return undefined; }
+  }
+
   function ensureVisitor(profile) {
     if (state.token) {
       connect();
       return Promise.resolve();
     }
     if (state.creating) return state.creating;
-    var body = Object.assign({ locale: navigator.language || undefined }, state.page, identityPayload() || {}, profile || {});
+    var body = Object.assign({ locale: navigator.language || undefined, timezone: browserTimeZone() }, state.page, identityPayload() || {}, profile || {});
     state.creating = fetch("/api/widget/visitors", {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body)
     }).then(function (r) {

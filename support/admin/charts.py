@@ -35,8 +35,14 @@ def _nice_max(value: float) -> float:
     return step * 10
 
 
-def column_chart(points: list[tuple[str, float]], title: str, *, width: int = 720,
-                 height: int = 220, every: int | None = None) -> Markup:
+def column_chart(
+    points: list[tuple[str, float]],
+    title: str,
+    *,
+    width: int = 720,
+    height: int = 220,
+    every: int | None = None,
+) -> Markup:
     """Vertical bars (conversations per day); ``every`` thins the x labels."""
     left, bottom, top = 40, 28, 10
     plot_w, plot_h = width - left - 8, height - bottom - top
@@ -47,25 +53,37 @@ def column_chart(points: list[tuple[str, float]], title: str, *, width: int = 72
     for tick in range(5):
         value = top_value * tick / 4
         y = top + plot_h - plot_h * tick / 4
-        body.append(f'<line x1="{left}" x2="{width - 8}" y1="{y:.1f}" y2="{y:.1f}" '
-                    f'stroke="{GRID}" stroke-width="1"/>')
-        body.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" '
-                    f'fill="{MUTED}">{value:g}</text>')
+        body.append(
+            f'<line x1="{left}" x2="{width - 8}" y1="{y:.1f}" y2="{y:.1f}" '
+            f'stroke="{GRID}" stroke-width="1"/>'
+        )
+        body.append(
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" '
+            f'fill="{MUTED}">{value:g}</text>'
+        )
     for index, (label, value) in enumerate(points):
         bar_h = plot_h * value / top_value
         x = left + index * slot + slot * 0.15
         y = top + plot_h - bar_h
-        body.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{bar_h:.1f}" '
-                    f'rx="2" fill="{BAR}"><title>{escape(label)}: {value:g}</title></rect>')
+        body.append(
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{bar_h:.1f}" '
+            f'rx="2" fill="{BAR}"><title>{escape(label)}: {value:g}</title></rect>'
+        )
         if index % every == 0:
-            body.append(f'<text x="{x + slot * 0.35:.1f}" y="{height - 10}" text-anchor="middle" '
-                        f'font-size="11" fill="{MUTED}">{escape(label)}</text>')
+            body.append(
+                f'<text x="{x + slot * 0.35:.1f}" y="{height - 10}" text-anchor="middle" '
+                f'font-size="11" fill="{MUTED}">{escape(label)}</text>'
+            )
     return _svg(width, height, title, body)
 
 
-def bar_chart(points: list[tuple[str, float | None]], title: str, *,
-              fmt: Callable[[float | None], str] = lambda v: f"{v:g}",
-              width: int = 480) -> Markup:
+def bar_chart(
+    points: list[tuple[str, float | None]],
+    title: str,
+    *,
+    fmt: Callable[[float | None], str] = lambda v: f"{v:g}",
+    width: int = 480,
+) -> Markup:
     """Horizontal bars with their value written out (ratings, per-agent times)."""
     row, label_w, value_w = 26, 130, 70
     height = max(row, row * len(points)) + 8
@@ -75,10 +93,16 @@ def bar_chart(points: list[tuple[str, float | None]], title: str, *,
     for index, (label, value) in enumerate(points):
         y = 4 + index * row
         bar_w = plot_w * (value or 0) / top_value
-        body.append(f'<text x="{label_w - 8}" y="{y + 16}" text-anchor="end" font-size="12" '
-                    f'fill="{INK}">{escape(label[:20])}</text>')
-        body.append(f'<rect x="{label_w}" y="{y + 4}" width="{bar_w:.1f}" height="{row - 10}" '
-                    f'rx="2" fill="{BAR}"/>')
-        body.append(f'<text x="{label_w + bar_w + 6:.1f}" y="{y + 16}" font-size="12" '
-                    f'fill="{MUTED}">{escape(fmt(value))}</text>')
+        body.append(
+            f'<text x="{label_w - 8}" y="{y + 16}" text-anchor="end" font-size="12" '
+            f'fill="{INK}">{escape(label[:20])}</text>'
+        )
+        body.append(
+            f'<rect x="{label_w}" y="{y + 4}" width="{bar_w:.1f}" height="{row - 10}" '
+            f'rx="2" fill="{BAR}"/>'
+        )
+        body.append(
+            f'<text x="{label_w + bar_w + 6:.1f}" y="{y + 16}" font-size="12" '
+            f'fill="{MUTED}">{escape(fmt(value))}</text>'
+        )
     return _svg(width, height, title, body)

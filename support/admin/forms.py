@@ -8,14 +8,21 @@ from werkzeug.datastructures import MultiDict
 
 from ..services.settings import PRECHAT_FIELDS, WEEKDAYS
 
-DAY_NAMES = dict(zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
-                                "Saturday", "Sunday"), strict=True))
+DAY_NAMES = dict(
+    zip(
+        WEEKDAYS,
+        ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+        strict=True,
+    )
+)
 
 
 def _socials(form: MultiDict) -> list[dict]:
     """The social-link rows in page order (the order the admin arranged); blank rows dropped."""
     rows = zip(
-        form.getlist("social_network"), form.getlist("social_url"), form.getlist("social_label"),
+        form.getlist("social_network"),
+        form.getlist("social_url"),
+        form.getlist("social_label"),
         strict=False,
     )
     return [
@@ -76,8 +83,9 @@ def settings_from_form(form: MultiDict) -> dict:
 
 def prechat_state(values: dict) -> dict:
     """``{"name": {"asked": bool, "required": bool}, ...}`` for the form's checkboxes."""
-    chosen = {f.get("name"): f for f in values["chat"].get("prechat_fields") or []
-              if isinstance(f, dict)}
+    chosen = {
+        f.get("name"): f for f in values["chat"].get("prechat_fields") or [] if isinstance(f, dict)
+    }
     return {
         name: {"asked": name in chosen, "required": bool(chosen.get(name, {}).get("required"))}
         for name in PRECHAT_FIELDS

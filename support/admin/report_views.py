@@ -35,7 +35,8 @@ def report_charts(report: dict) -> dict:
         "per_day": charts.column_chart(per_day, "Conversations per day"),
         "ratings": charts.bar_chart(stars, "Ratings"),
         "first_response": charts.bar_chart(
-            first_response, "Median first response time per agent",
+            first_response,
+            "Median first response time per agent",
             fmt=reports.format_duration,
         ),
     }
@@ -54,8 +55,13 @@ def reports_page():
         error, since, until = problem.message, default_since, default_until
         report = reports.build_report(since, until)
     return render_template(
-        "admin/reports.html", report=report, charts=report_charts(report), since=since,
-        until=until, error=error, duration=reports.format_duration,
+        "admin/reports.html",
+        report=report,
+        charts=report_charts(report),
+        since=since,
+        until=until,
+        error=error,
+        duration=reports.format_duration,
     ), (400 if error else 200)
 
 
@@ -77,7 +83,13 @@ def audit_page():
         error = problem.message
     filters = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
-        "admin/audit.html", events=events, total=total, search=search, filters=filters,
-        pages=max(1, -(-total // search.per_page)), actions=reports.audit_actions(),
-        agents=agents.list_agents(), error=error,
+        "admin/audit.html",
+        events=events,
+        total=total,
+        search=search,
+        filters=filters,
+        pages=max(1, -(-total // search.per_page)),
+        actions=reports.audit_actions(),
+        agents=agents.list_agents(),
+        error=error,
     ), (400 if error else 200)

@@ -41,8 +41,14 @@ def transcripts_page():
         error = problem.message
     pages = max(1, -(-total // search.per_page))
     return render_template(
-        "admin/transcripts.html", items=items, total=total, search=search, pages=pages,
-        filters=_filters(), agents=agents.list_agents(), error=error,
+        "admin/transcripts.html",
+        items=items,
+        total=total,
+        search=search,
+        pages=pages,
+        filters=_filters(),
+        agents=agents.list_agents(),
+        error=error,
     ), (400 if error else 200)
 
 
@@ -72,7 +78,9 @@ def transcript_page(conversation_id: str):
         select(Message).where(Message.conversation_id == conversation.id).order_by(Message.seq)
     )
     return render_template(
-        "admin/transcript.html", conversation=conversation, messages=list(messages),
+        "admin/transcript.html",
+        conversation=conversation,
+        messages=list(messages),
         visitor=conversation.visitor,
     )
 
@@ -106,9 +114,7 @@ def _visitor(visitor_id: str) -> Visitor:
 def export_visitor(visitor_id: str):
     """Everything stored about a visitor, as a JSON download (for access requests)."""
     visitor = _visitor(visitor_id)
-    response = Response(
-        _json(transcripts.visitor_export(visitor)), mimetype="application/json"
-    )
+    response = Response(_json(transcripts.visitor_export(visitor)), mimetype="application/json")
     response.headers["Content-Disposition"] = f'attachment; filename="visitor-{visitor.id}.json"'
     audit_log("visitor_exported", visitor_id)
     return response

@@ -40,8 +40,10 @@ def create_agent():
     invite = form.get("setup") == "invite"
     try:
         agent = agents.create_agent(
-            form.get("email", ""), form.get("name", ""),
-            None if invite else form.get("password", ""), is_admin=form.get("role") == "admin",
+            form.get("email", ""),
+            form.get("name", ""),
+            None if invite else form.get("password", ""),
+            is_admin=form.get("role") == "admin",
         )
     except ServiceError as error:
         return render_template(

@@ -34,14 +34,18 @@ def _audit(action: str, target: str | None = None, detail: dict | None = None) -
 
 def _agent_json(agent) -> dict:
     return agent_dict(agent, with_email=True) | {
-        "created_at": iso(agent.created_at), "invited": agent.password_hash is None,
+        "created_at": iso(agent.created_at),
+        "invited": agent.password_hash is None,
     }
 
 
 def _token_json(token) -> dict:
     return {
-        "id": token.id, "label": token.label, "created_at": iso(token.created_at),
-        "last_used_at": iso(token.last_used_at), "revoked_at": iso(token.revoked_at),
+        "id": token.id,
+        "label": token.label,
+        "created_at": iso(token.created_at),
+        "last_used_at": iso(token.last_used_at),
+        "revoked_at": iso(token.revoked_at),
     }
 
 
@@ -64,7 +68,9 @@ def create_agent():
     if password is not None and not isinstance(password, str):
         raise InvalidPayload("password must be a string")
     agent = agents.create_agent(
-        str(body.get("email") or ""), str(body.get("name") or ""), password,
+        str(body.get("email") or ""),
+        str(body.get("name") or ""),
+        password,
         is_admin=body.get("admin") is True,
     )
     _audit("agent_created", agent.email, {"admin": agent.is_admin, "invite": password is None})
@@ -253,22 +259,26 @@ def _date(name: str) -> date | None:
 def get_report():
     """Figures for ``since``..``until`` (default: the last 30 days); times in seconds."""
     default_since, default_until = reports.default_period(utcnow().date())
-    return jsonify(reports.build_report(_date("since") or default_since,
-                                        _date("until") or default_until))
+    return jsonify(
+        reports.build_report(_date("since") or default_since, _date("until") or default_until)
+    )
 
 
 @bp.get("/audit")
 @admin_required
 def get_audit():
     search = reports.AuditSearch(
-        action=request.args.get("action") or None, actor=request.args.get("actor") or None,
-        since=_date("since"), until=_date("until"),
+        action=request.args.get("action") or None,
+        actor=request.args.get("actor") or None,
+        since=_date("since"),
+        until=_date("until"),
         page=request.args.get("page", 1, type=int) or 1,
         per_page=request.args.get("per_page", reports.AUDIT_PER_PAGE, type=int) or 1,
     )
     events, total = reports.search_audit(search)
-    return jsonify({"items": [reports.audit_dict(e) for e in events], "total": total,
-                    "page": search.page})
+    return jsonify(
+        {"items": [reports.audit_dict(e) for e in events], "total": total, "page": search.page}
+    )
 
 
 # --- docs --------------------------------------------------------------------------------------

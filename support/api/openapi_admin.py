@@ -27,13 +27,20 @@ def _path(name: str) -> dict:
 
 
 def _query(name: str, description: str, schema: dict | None = None) -> dict:
-    return {"name": name, "in": "query", "description": description,
-            "schema": schema or {"type": "string"}}
+    return {
+        "name": name,
+        "in": "query",
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
 
 
 def _op(summary: str, responses: dict, *, parameters=None, body=None, errors=()) -> dict:
-    op = {"summary": summary + " (admins only)", "security": BEARER,
-          "responses": responses | _errors(*errors)}
+    op = {
+        "summary": summary + " (admins only)",
+        "security": BEARER,
+        "responses": responses | _errors(*errors),
+    }
     if parameters:
         op["parameters"] = parameters
     if body:
@@ -48,138 +55,270 @@ def _items(name: str) -> dict:
 STRING = {"type": "string"}
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 SCHEMAS = {
-    "Agent": {"type": "object", "properties": {
-        "id": STRING, "name": STRING, "email": STRING, "admin": {"type": "boolean"},
-        "active": {"type": "boolean"}, "invited": {"type": "boolean"},
-        "created_at": {"type": "string", "format": "date-time"}}},
-    "ApiToken": {"type": "object", "properties": {
-        "id": STRING, "label": STRING, "created_at": {"type": "string", "format": "date-time"},
-        "last_used_at": NULLABLE_TIME, "revoked_at": NULLABLE_TIME}},
-    "CannedResponse": {"type": "object", "required": ["shortcut", "title", "body"], "properties": {
-        "id": STRING, "shortcut": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,39}$"},
-        "title": STRING, "body": STRING}},
-    "WidgetSettings": {"type": "object", "description": (
-        "brand {name, tagline, color #rrggbb}; layout {position left|right}; contact {phone, "
-        "email, intro, socials [{network, url (http/https), label}]}; chat {greeting, "
-        "offline_message, prechat_fields [{name: name|email, label, required}]}; hours "
-        "{enabled, timezone (IANA), days {mon..sun: {open HH:MM, close HH:MM}}}; "
-        "allowed_origins [origin] or null; retention_days int 1-3650 or null"),
-        "properties": {k: {"type": "object"} for k in ("brand", "layout", "contact", "chat",
-                                                        "hours")}
-        | {"allowed_origins": {"type": ["array", "null"], "items": STRING},
-           "retention_days": {"type": ["integer", "null"]}}},
-    "AuditEvent": {"type": "object", "properties": {
-        "id": {"type": "integer"}, "action": STRING, "target": {"type": ["string", "null"]},
-        "detail": {"type": ["object", "null"]},
-        "actor": {"type": ["object", "null"], "properties": {"id": STRING, "name": STRING}},
-        "ip_address": {"type": ["string", "null"]},
-        "created_at": {"type": "string", "format": "date-time"}}},
+    "Agent": {
+        "type": "object",
+        "properties": {
+            "id": STRING,
+            "name": STRING,
+            "email": STRING,
+            "admin": {"type": "boolean"},
+            "active": {"type": "boolean"},
+            "invited": {"type": "boolean"},
+            "created_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    "ApiToken": {
+        "type": "object",
+        "properties": {
+            "id": STRING,
+            "label": STRING,
+            "created_at": {"type": "string", "format": "date-time"},
+            "last_used_at": NULLABLE_TIME,
+            "revoked_at": NULLABLE_TIME,
+        },
+    },
+    "CannedResponse": {
+        "type": "object",
+        "required": ["shortcut", "title", "body"],
+        "properties": {
+            "id": STRING,
+            "shortcut": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,39}$"},
+            "title": STRING,
+            "body": STRING,
+        },
+    },
+    "WidgetSettings": {
+        "type": "object",
+        "description": (
+            "brand {name, tagline, color #rrggbb}; layout {position left|right}; contact {phone, "
+            "email, intro, socials [{network, url (http/https), label}]}; chat {greeting, "
+            "offline_message, prechat_fields [{name: name|email, label, required}]}; hours "
+            "{enabled, timezone (IANA), days {mon..sun: {open HH:MM, close HH:MM}}}; "
+            "allowed_origins [origin] or null; retention_days int 1-3650 or null"
+        ),
+        "properties": {
+            k: {"type": "object"} for k in ("brand", "layout", "contact", "chat", "hours")
+        }
+        | {
+            "allowed_origins": {"type": ["array", "null"], "items": STRING},
+            "retention_days": {"type": ["integer", "null"]},
+        },
+    },
+    "AuditEvent": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "action": STRING,
+            "target": {"type": ["string", "null"]},
+            "detail": {"type": ["object", "null"]},
+            "actor": {"type": ["object", "null"], "properties": {"id": STRING, "name": STRING}},
+            "ip_address": {"type": ["string", "null"]},
+            "created_at": {"type": "string", "format": "date-time"},
+        },
+    },
 }
 
 AGENT_ID, TOKEN_ID, RESPONSE_ID, VISITOR_ID = (
-    _path("agent_id"), _path("token_id"), _path("response_id"), _path("visitor_id"))
+    _path("agent_id"),
+    _path("token_id"),
+    _path("response_id"),
+    _path("visitor_id"),
+)
 EXPORT_FILTERS = [
     _query("format", "csv or json", {"type": "string", "enum": ["csv", "json"]}),
-    _query("status", "open or closed"), _query("assignee", "an agent id, `me` or `none`"),
+    _query("status", "open or closed"),
+    _query("assignee", "an agent id, `me` or `none`"),
     _query("q", "words that must all appear"),
     _query("since", "YYYY-MM-DD", {"type": "string", "format": "date"}),
     _query("until", "YYYY-MM-DD", {"type": "string", "format": "date"}),
     _query("rating", "1-5", {"type": "integer"}),
     _query("verified", "true or false", {"type": "boolean"}),
 ]
-PERIOD = [_query("since", "first day (default: 29 days ago)", {"type": "string", "format": "date"}),
-          _query("until", "last day (default: today)", {"type": "string", "format": "date"})]
+PERIOD = [
+    _query("since", "first day (default: 29 days ago)", {"type": "string", "format": "date"}),
+    _query("until", "last day (default: today)", {"type": "string", "format": "date"}),
+]
 
 PATHS = {
     "/agents": {
         "get": _op("List agents", {"200": _json(_items("Agent"))}),
         "post": _op(
             "Add an agent; without a password the answer has a one-time invite_url",
-            {"201": _json({"type": "object", "properties": {
-                "agent": _ref("Agent"), "invite_url": STRING}})},
-            body={"type": "object", "required": ["email", "name"], "properties": {
-                "email": STRING, "name": STRING, "admin": {"type": "boolean"},
-                "password": {"type": "string", "minLength": 8}}},
-            errors=(400, 409)),
+            {
+                "201": _json(
+                    {"type": "object", "properties": {"agent": _ref("Agent"), "invite_url": STRING}}
+                )
+            },
+            body={
+                "type": "object",
+                "required": ["email", "name"],
+                "properties": {
+                    "email": STRING,
+                    "name": STRING,
+                    "admin": {"type": "boolean"},
+                    "password": {"type": "string", "minLength": 8},
+                },
+            },
+            errors=(400, 409),
+        ),
     },
     "/agents/{agent_id}": {
-        "get": _op("One agent", {"200": _json({"type": "object", "properties": {
-            "agent": _ref("Agent")}})}, parameters=[AGENT_ID], errors=(404,)),
+        "get": _op(
+            "One agent",
+            {"200": _json({"type": "object", "properties": {"agent": _ref("Agent")}})},
+            parameters=[AGENT_ID],
+            errors=(404,),
+        ),
         "patch": _op(
             "Rename, change role, reset password, deactivate or reactivate an agent "
             "(deactivation ends its sessions and sockets)",
             {"200": _json({"type": "object", "properties": {"agent": _ref("Agent")}})},
             parameters=[AGENT_ID],
-            body={"type": "object", "properties": {
-                "name": STRING, "admin": {"type": "boolean"}, "active": {"type": "boolean"},
-                "password": {"type": "string", "minLength": 8}}},
-            errors=(400, 404)),
+            body={
+                "type": "object",
+                "properties": {
+                    "name": STRING,
+                    "admin": {"type": "boolean"},
+                    "active": {"type": "boolean"},
+                    "password": {"type": "string", "minLength": 8},
+                },
+            },
+            errors=(400, 404),
+        ),
     },
     "/agents/{agent_id}/tokens": {
-        "get": _op("An agent's API tokens", {"200": _json(_items("ApiToken"))},
-                   parameters=[AGENT_ID], errors=(404,)),
-        "post": _op("Create a token; the plain token is in this answer only",
-                    {"201": _json({"allOf": [_ref("ApiToken"), {"type": "object",
-                                   "properties": {"token": STRING}}]})},
-                    parameters=[AGENT_ID],
-                    body={"type": "object", "required": ["label"], "properties": {
-                        "label": STRING}}, errors=(400, 404)),
+        "get": _op(
+            "An agent's API tokens",
+            {"200": _json(_items("ApiToken"))},
+            parameters=[AGENT_ID],
+            errors=(404,),
+        ),
+        "post": _op(
+            "Create a token; the plain token is in this answer only",
+            {
+                "201": _json(
+                    {
+                        "allOf": [
+                            _ref("ApiToken"),
+                            {"type": "object", "properties": {"token": STRING}},
+                        ]
+                    }
+                )
+            },
+            parameters=[AGENT_ID],
+            body={"type": "object", "required": ["label"], "properties": {"label": STRING}},
+            errors=(400, 404),
+        ),
     },
     "/agents/{agent_id}/tokens/{token_id}": {
-        "delete": _op("Revoke a token", {"204": {"description": "Revoked"}},
-                      parameters=[AGENT_ID, TOKEN_ID], errors=(404,)),
+        "delete": _op(
+            "Revoke a token",
+            {"204": {"description": "Revoked"}},
+            parameters=[AGENT_ID, TOKEN_ID],
+            errors=(404,),
+        ),
     },
     "/settings/widget": {
         "get": _op("The widget settings", {"200": _json(_ref("WidgetSettings"))}),
         "put": _op(
             "Change widget settings (sections merge, lists replace); open widgets get them "
             "at once. A 400 carries error.fields (path → message) and saves nothing",
-            {"200": _json(_ref("WidgetSettings"))}, body=_ref("WidgetSettings"), errors=(400,)),
+            {"200": _json(_ref("WidgetSettings"))},
+            body=_ref("WidgetSettings"),
+            errors=(400,),
+        ),
     },
     "/canned-responses": {
         "get": _op("List canned responses", {"200": _json(_items("CannedResponse"))}),
-        "post": _op("Add a canned response", {"201": _json(_ref("CannedResponse"))},
-                    body=_ref("CannedResponse"), errors=(400, 409)),
+        "post": _op(
+            "Add a canned response",
+            {"201": _json(_ref("CannedResponse"))},
+            body=_ref("CannedResponse"),
+            errors=(400, 409),
+        ),
     },
     "/canned-responses/{response_id}": {
-        "put": _op("Change a canned response", {"200": _json(_ref("CannedResponse"))},
-                   parameters=[RESPONSE_ID], body=_ref("CannedResponse"),
-                   errors=(400, 404, 409)),
-        "delete": _op("Delete a canned response", {"204": {"description": "Deleted"}},
-                      parameters=[RESPONSE_ID], errors=(404,)),
+        "put": _op(
+            "Change a canned response",
+            {"200": _json(_ref("CannedResponse"))},
+            parameters=[RESPONSE_ID],
+            body=_ref("CannedResponse"),
+            errors=(400, 404, 409),
+        ),
+        "delete": _op(
+            "Delete a canned response",
+            {"204": {"description": "Deleted"}},
+            parameters=[RESPONSE_ID],
+            errors=(404,),
+        ),
     },
     "/exports/conversations": {
-        "get": _op("Every matching conversation, streamed (CSV: one row per message; JSON: "
-                   "an array of transcripts)",
-                   {"200": {"description": "An attachment"}}, parameters=EXPORT_FILTERS,
-                   errors=(400,)),
+        "get": _op(
+            "Every matching conversation, streamed (CSV: one row per message; JSON: "
+            "an array of transcripts)",
+            {"200": {"description": "An attachment"}},
+            parameters=EXPORT_FILTERS,
+            errors=(400,),
+        ),
     },
     "/visitors/{visitor_id}/export": {
-        "get": _op("Everything stored about a visitor (an access request)",
-                   {"200": _json({"type": "object", "properties": {
-                       "visitor": {"type": "object"},
-                       "conversations": {"type": "array", "items": {"type": "object"}}}})},
-                   parameters=[VISITOR_ID], errors=(404,)),
+        "get": _op(
+            "Everything stored about a visitor (an access request)",
+            {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "visitor": {"type": "object"},
+                            "conversations": {"type": "array", "items": {"type": "object"}},
+                        },
+                    }
+                )
+            },
+            parameters=[VISITOR_ID],
+            errors=(404,),
+        ),
     },
     "/visitors/{visitor_id}": {
-        "delete": _op("Erase a visitor and all its conversations",
-                      {"204": {"description": "Erased"}}, parameters=[VISITOR_ID],
-                      errors=(404,)),
+        "delete": _op(
+            "Erase a visitor and all its conversations",
+            {"204": {"description": "Erased"}},
+            parameters=[VISITOR_ID],
+            errors=(404,),
+        ),
     },
     "/reports": {
-        "get": _op("Conversations per day, first response and resolution times (seconds, "
-                   "median and 90th percentile), ratings; overall and per agent",
-                   {"200": _json({"type": "object"})}, parameters=PERIOD, errors=(400,)),
+        "get": _op(
+            "Conversations per day, first response and resolution times (seconds, "
+            "median and 90th percentile), ratings; overall and per agent",
+            {"200": _json({"type": "object"})},
+            parameters=PERIOD,
+            errors=(400,),
+        ),
     },
     "/audit": {
-        "get": _op("The audit log, newest first",
-                   {"200": _json({"type": "object", "properties": {
-                       "items": {"type": "array", "items": _ref("AuditEvent")},
-                       "total": {"type": "integer"}, "page": {"type": "integer"}}})},
-                   parameters=[_query("action", "one action"), _query("actor", "an agent id"),
-                               _query("since", "YYYY-MM-DD"),
-                               _query("until", "YYYY-MM-DD"),
-                               _query("page", "from 1", {"type": "integer"})],
-                   errors=(400,)),
+        "get": _op(
+            "The audit log, newest first",
+            {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "items": {"type": "array", "items": _ref("AuditEvent")},
+                            "total": {"type": "integer"},
+                            "page": {"type": "integer"},
+                        },
+                    }
+                )
+            },
+            parameters=[
+                _query("action", "one action"),
+                _query("actor", "an agent id"),
+                _query("since", "YYYY-MM-DD"),
+                _query("until", "YYYY-MM-DD"),
+                _query("page", "from 1", {"type": "integer"}),
+            ],
+            errors=(400,),
+        ),
     },
 }

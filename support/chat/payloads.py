@@ -4,6 +4,7 @@ coerced. Shared with the HTTP API where the same fields appear."""
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
@@ -27,6 +28,15 @@ def _body(value: str) -> str:
         raise ValueError("body must not be empty")
     if len(value.strip()) > MAX_BODY:
         raise ValueError(f"body must be at most {MAX_BODY} characters")
+    return value
+
+
+def _known_time_zone(value: str) -> str:
+    """An IANA time zone name that this server knows (``Europe/Paris``)."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("timezone must be an IANA time zone such as Europe/Paris") from None
     return value
 
 
@@ -73,6 +83,7 @@ class VisitorProfile(Payload):
     page_url: Annotated[Text, Field(max_length=2000)] | None = None
     referrer: Annotated[Text, Field(max_length=2000)] | None = None
     locale: Annotated[Text, Field(max_length=35)] | None = None
+    timezone: Annotated[Text, Field(max_length=64), AfterValidator(_known_time_zone)] | None = None
 
 
 class Rating(Payload):

@@ -28,8 +28,11 @@ def create_invite(agent: Agent) -> str:
     stop working. Only the hash is stored."""
     db.session.execute(
         SetupToken.__table__.update()
-        .where(SetupToken.agent_id == agent.id, SetupToken.purpose == INVITE,
-               SetupToken.used_at.is_(None))
+        .where(
+            SetupToken.agent_id == agent.id,
+            SetupToken.purpose == INVITE,
+            SetupToken.used_at.is_(None),
+        )
         .values(used_at=utcnow())
     )
     plain = secrets.token_urlsafe(24)
@@ -64,11 +67,14 @@ def accept_invite(plain: str, password: str) -> Agent:
 
 
 def _other_active_admins(agent: Agent) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(Agent).where(
-            Agent.is_admin.is_(True), Agent.active.is_(True), Agent.id != agent.id
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Agent)
+            .where(Agent.is_admin.is_(True), Agent.active.is_(True), Agent.id != agent.id)
         )
-    ) or 0
+        or 0
+    )
 
 
 def change_agent(agent: Agent, *, name: str | None = None, is_admin: bool | None = None) -> Agent:

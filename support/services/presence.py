@@ -129,7 +129,8 @@ class RedisStore:
             return set()
         # One round trip per process id, usually one or two.
         live = {
-            proc for proc in processes
+            proc
+            for proc in processes
             if proc == self.process_id or self._redis.exists(self._key("alive", proc))
         }
         return {member for member in members if member.split("/", 1)[0] in live}
@@ -217,8 +218,12 @@ class PresenceBoard:
     def __init__(self) -> None:
         self._store: MemoryStore | RedisStore = MemoryStore()
 
-    def configure(self, message_queue: str | None, channel: str = "flask-socketio",
-                  ttl: float = DEFAULT_PROCESS_TTL) -> None:
+    def configure(
+        self,
+        message_queue: str | None,
+        channel: str = "flask-socketio",
+        ttl: float = DEFAULT_PROCESS_TTL,
+    ) -> None:
         """Keep presence in Redis when the message queue is a Redis URL, else in memory."""
         if message_queue and message_queue.startswith(("redis://", "rediss://", "unix://")):
             prefix = f"support:{channel}:presence"

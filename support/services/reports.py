@@ -42,8 +42,13 @@ class Figures:
     resolution: list[float] = field(default_factory=list)  # seconds
     ratings: list[int] = field(default_factory=list)
 
-    def add(self, created: datetime, first_response: datetime | None, closed: datetime | None,
-            rating: int | None) -> None:
+    def add(
+        self,
+        created: datetime,
+        first_response: datetime | None,
+        closed: datetime | None,
+        rating: int | None,
+    ) -> None:
         self.conversations += 1
         if first_response is not None:
             self.first_response.append((first_response - created).total_seconds())
@@ -134,8 +139,14 @@ def format_duration(seconds: float | None) -> str:
 # --- bulk exports ------------------------------------------------------------------------------
 
 EXPORT_COLUMNS = [
-    "conversation_id", "conversation_created_at", "status", "visitor_name", "visitor_email",
-    "assignee", "rating", *transcripts.CSV_COLUMNS,
+    "conversation_id",
+    "conversation_created_at",
+    "status",
+    "visitor_name",
+    "visitor_email",
+    "assignee",
+    "rating",
+    *transcripts.CSV_COLUMNS,
 ]
 
 
@@ -146,8 +157,13 @@ def export_csv_rows(search: transcripts.Search) -> Iterator[list]:
     for conversation in transcripts.iter_conversations(search):
         visitor, assignee = conversation.visitor, conversation.assignee
         head = [
-            conversation.id, iso(conversation.created_at), conversation.status, visitor.name,
-            visitor.email, assignee.name if assignee else "", conversation.rating,
+            conversation.id,
+            iso(conversation.created_at),
+            conversation.status,
+            visitor.name,
+            visitor.email,
+            assignee.name if assignee else "",
+            conversation.rating,
         ]
         head = [transcripts.csv_safe(cell) for cell in head]
         rows = transcripts.transcript_csv_rows(conversation)
@@ -199,8 +215,11 @@ def search_audit(search: AuditSearch) -> tuple[list[AuditEvent], int]:
         conditions.append(AuditEvent.created_at < end)
     total = db.session.scalar(select(func.count()).select_from(AuditEvent).where(*conditions))
     rows = db.session.scalars(
-        select(AuditEvent).where(*conditions).order_by(AuditEvent.id.desc())
-        .limit(search.per_page).offset((search.page - 1) * search.per_page)
+        select(AuditEvent)
+        .where(*conditions)
+        .order_by(AuditEvent.id.desc())
+        .limit(search.per_page)
+        .offset((search.page - 1) * search.per_page)
     )
     return list(rows), total or 0
 
@@ -213,7 +232,11 @@ def audit_actions() -> list[str]:
 
 def audit_dict(event: AuditEvent) -> dict:
     return {
-        "id": event.id, "action": event.action, "target": event.target, "detail": event.detail,
+        "id": event.id,
+        "action": event.action,
+        "target": event.target,
+        "detail": event.detail,
         "actor": {"id": event.actor_id, "name": event.actor_name} if event.actor_id else None,
-        "ip_address": event.ip_address, "created_at": iso(event.created_at),
+        "ip_address": event.ip_address,
+        "created_at": iso(event.created_at),
     }

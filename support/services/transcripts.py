@@ -243,7 +243,16 @@ def json_lines(items: Iterator[dict]) -> Iterator[str]:
 
 # --- erasure -----------------------------------------------------------------------------------
 
-PERSONAL_FIELDS = ("name", "email", "page_url", "referrer", "user_agent", "ip_address", "locale")
+PERSONAL_FIELDS = (
+    "name",
+    "email",
+    "page_url",
+    "referrer",
+    "user_agent",
+    "ip_address",
+    "locale",
+    "timezone",
+)
 
 
 def _delete_conversations(conversation_ids: list[str]) -> None:

@@ -13,7 +13,14 @@ from ..models import Visitor, utcnow
 TOKEN_SALT = "support.visitor"  # noqa: S105 (a salt that separates token kinds, not a secret)
 
 # Visitor fields a client may set, with their maximum length.
-PROFILE_FIELDS = {"name": 100, "email": 254, "page_url": 2000, "referrer": 2000, "locale": 35}
+PROFILE_FIELDS = {
+    "name": 100,
+    "email": 254,
+    "page_url": 2000,
+    "referrer": 2000,
+    "locale": 35,
+    "timezone": 64,
+}
 
 
 def identity_hash_valid(email: str | None, given: str | None, secret: str | None) -> bool:

@@ -66,7 +66,10 @@ def _probe_order(tmp_path, mode: str, fix: str) -> list[str]:
         holder.execute("SELECT pg_advisory_lock(%s)", (key,))
         probe = subprocess.Popen(
             [sys.executable, "-c", PROBE, mode, fix, url, str(key), str(go_file)],
-            cwd=helpers.ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            cwd=helpers.ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
         )
         lines: list[str] = []
         reader = threading.Thread(target=lambda: lines.extend(x.strip() for x in probe.stdout))

@@ -55,8 +55,10 @@ def test_chat_both_ways_across_processes(pair, clients):
     agent.ok("typing", {"conversation_id": conversation_id, "typing": True})
     visitor.wait_for("typing", lambda t: t["from"] == "agent" and t["typing"])
 
-    reply = agent.ok("message:send", {"conversation_id": conversation_id, "client_id": "a1",
-                                      "body": "hello from B"})["message"]
+    reply = agent.ok(
+        "message:send",
+        {"conversation_id": conversation_id, "client_id": "a1", "body": "hello from B"},
+    )["message"]
     visitor.wait_for("message:new", lambda m: m["id"] == reply["id"])
     visitor.ok("messages:read", {"seq": reply["seq"]})
     agent.wait_for("messages:read", lambda r: r["by"] == "visitor" and r["seq"] == reply["seq"])
@@ -65,8 +67,11 @@ def test_chat_both_ways_across_processes(pair, clients):
 
 
 def test_concurrent_claims_on_both_processes_leave_one_owner(pair, clients):
-    claimants = {"alice": clients(pair.a.agent("alice")), "bob": clients(pair.b.agent("bob")),
-                 "admin": clients(pair.a.agent("admin"))}
+    claimants = {
+        "alice": clients(pair.a.agent("alice")),
+        "bob": clients(pair.b.agent("bob")),
+        "admin": clients(pair.a.agent("admin")),
+    }
     for round_ in range(5):
         visitor = clients(pair.b.visitor())
         sent = visitor.ok("message:send", {"client_id": f"c{round_}", "body": "who takes me?"})

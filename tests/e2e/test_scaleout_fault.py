@@ -43,8 +43,9 @@ class StreamingVisitor:
     def _send_until_acked(self, client_id: str, body: str) -> None:
         while True:
             try:
-                ack = self.client.call("message:send", {"client_id": client_id, "body": body},
-                                       timeout=5)
+                ack = self.client.call(
+                    "message:send", {"client_id": client_id, "body": body}, timeout=5
+                )
             except (socketio.exceptions.TimeoutError, socketio.exceptions.BadNamespaceError):
                 self.client.close()
                 self.client = self.fallback.visitor(token=self.token)
@@ -119,25 +120,32 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(tmp_path):
             answer = b.api("GET", f"/api/v1/conversations/{visitor.conversation_id}").json()
             messages = answer["messages"]
             assert [m["seq"] for m in messages] == list(range(1, MESSAGES + 1))
-            assert [m["client_id"] for m in messages] == [visitor.client_id(n)
-                                                          for n in range(MESSAGES)]
+            assert [m["client_id"] for m in messages] == [
+                visitor.client_id(n) for n in range(MESSAGES)
+            ]
             stored_total += len(messages)
         stored = {
-            cid: {m["seq"]: m["id"] for m in b.api("GET", f"/api/v1/conversations/{cid}")
-                  .json()["messages"]}
+            cid: {
+                m["seq"]: m["id"]
+                for m in b.api("GET", f"/api/v1/conversations/{cid}").json()["messages"]
+            }
             for cid in conversation_ids
         }
 
-        report = [f"stored {stored_total} messages in {VISITORS} conversations; "
-                  f"resent after the kill: {sum(v.resent for v in visitors)}"]
+        report = [
+            f"stored {stored_total} messages in {VISITORS} conversations; "
+            f"resent after the kill: {sum(v.resent for v in visitors)}"
+        ]
         for agent in (alice, bob):
             live = agent.live()
             live_ids = [m["id"] for m in live]
             assert len(live_ids) == len(set(live_ids)), f"{agent.who} got a message twice"
             seen, added = agent.resync(conversation_ids)
             assert seen == stored, f"{agent.who}'s view differs from what is stored"
-            report.append(f"{agent.who}: {len(live)} live, {added} from resync, "
-                          f"{sum(len(s) for s in seen.values())} seen once each")
+            report.append(
+                f"{agent.who}: {len(live)} live, {added} from resync, "
+                f"{sum(len(s) for s in seen.values())} seen once each"
+            )
         print("\n" + "\n".join(report))
     finally:
         for visitor in visitors:

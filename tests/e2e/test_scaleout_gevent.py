@@ -28,8 +28,10 @@ def test_round_trip_under_gevent(gevent_server):
         agent.ok("conversation:claim", {"conversation_id": conversation_id})
         visitor.ok("typing", {"typing": True})
         agent.wait_for("typing", lambda t: t["typing"] is True)
-        reply = agent.ok("message:send", {"conversation_id": conversation_id, "client_id": "r1",
-                                          "body": "hi from gevent"})["message"]
+        reply = agent.ok(
+            "message:send",
+            {"conversation_id": conversation_id, "client_id": "r1", "body": "hi from gevent"},
+        )["message"]
         visitor.wait_for("message:new", lambda m: m["id"] == reply["id"])
         assert [m["seq"] for m in visitor.ok("sync", {"after_seq": 0})["messages"]] == [1, 2]
     finally:

@@ -41,18 +41,32 @@ def test_sigterm_finishes_in_flight_events_then_sends_clients_away(tmp_path, mod
     visitor.on("disconnect", lambda reason=None: reasons.append(reason), namespace="/visitor")
     agent = b.agent("alice")
     try:
-        visitor.connect(a.url, namespaces=["/visitor"], auth={"token": token},
-                        transports=["websocket"], wait_timeout=10)
-        first = visitor.call("message:send", {"client_id": "m1", "body": "one"},
-                             namespace="/visitor", timeout=15)
+        visitor.connect(
+            a.url,
+            namespaces=["/visitor"],
+            auth={"token": token},
+            transports=["websocket"],
+            wait_timeout=10,
+        )
+        first = visitor.call(
+            "message:send", {"client_id": "m1", "body": "one"}, namespace="/visitor", timeout=15
+        )
         conversation_id = first["conversation"]["id"]
         acks: list = []
         with psycopg.connect(pair.database_url) as locker:
-            locker.execute("SELECT 1 FROM conversations WHERE id = %s FOR UPDATE",
-                           (conversation_id,))
-            sender = threading.Thread(target=lambda: acks.append(visitor.call(
-                "message:send", {"client_id": "m2", "body": "two"}, namespace="/visitor",
-                timeout=60)))
+            locker.execute(
+                "SELECT 1 FROM conversations WHERE id = %s FOR UPDATE", (conversation_id,)
+            )
+            sender = threading.Thread(
+                target=lambda: acks.append(
+                    visitor.call(
+                        "message:send",
+                        {"client_id": "m2", "body": "two"},
+                        namespace="/visitor",
+                        timeout=60,
+                    )
+                )
+            )
             sender.start()
             helpers.wait_until(lambda: _waiting_on_locks(locker), 20, what="m2 in flight")
 
