@@ -36,10 +36,14 @@ def fresh_database_url(tmp_path: Path):
     base = postgres_base_url()
     if not base:
         return f"sqlite:///{tmp_path / 'test.db'}", lambda: None
+    return create_postgres_database(base.replace("postgresql+psycopg://", "postgresql://"))
+
+
+def create_postgres_database(admin_url: str, prefix: str = "support_t_"):
+    """Create an empty database on the server of ``admin_url``: ``(url, drop)``."""
     import psycopg
 
-    name = "support_t_" + uuid.uuid4().hex[:12]
-    admin_url = base.replace("postgresql+psycopg://", "postgresql://")
+    name = prefix + uuid.uuid4().hex[:12]
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
 
@@ -313,18 +317,7 @@ def require_redis() -> str:
 
 def new_postgres_database() -> tuple[str, callable]:
     """A fresh PostgreSQL database (URL, drop function) on ``require_postgres``'s server."""
-    import psycopg
-
-    admin_url = require_postgres()
-    name = "support_s_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop():
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return admin_url.rsplit("/", 1)[0] + "/" + name, drop
+    return create_postgres_database(require_postgres(), prefix="support_s_")
 
 
 class ServerPair:

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import render_template, request
 
+from ..api.query import date_arg
 from ..models import utcnow
 from ..services import agents, reports
-from ..services.errors import InvalidPayload, ServiceError
+from ..services.errors import ServiceError
 from . import charts
 from .blueprint import bp
-
-
-def _date(name: str) -> date | None:
-    raw = request.args.get(name)
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidPayload(f"{name} must be a date YYYY-MM-DD") from None
 
 
 def report_charts(report: dict) -> dict:
@@ -48,8 +37,8 @@ def reports_page():
     default_since, default_until = reports.default_period(utcnow().date())
     error = None
     try:
-        since = _date("since") or default_since
-        until = _date("until") or default_until
+        since = date_arg("since") or default_since
+        until = date_arg("until") or default_until
         report = reports.build_report(since, until)
     except ServiceError as problem:
         error, since, until = problem.message, default_since, default_until
@@ -74,8 +63,8 @@ def audit_page():
         search = reports.AuditSearch(
             action=request.args.get("action") or None,
             actor=request.args.get("actor") or None,
-            since=_date("since"),
-            until=_date("until"),
+            since=date_arg("since"),
+            until=date_arg("until"),
             page=max(1, request.args.get("page", 1, type=int) or 1),
         )
         events, total = reports.search_audit(search)

@@ -7,11 +7,12 @@ import json
 from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
 from sqlalchemy import select
 
-from ..api.v1 import search_from_args, transcript_download
+from ..api.query import search_from_args
+from ..api.v1 import transcript_download
 from ..extensions import db
-from ..models import Message, Visitor
-from ..services import agents, conversations, reports, transcripts
-from ..services.errors import NotFound, ServiceError
+from ..models import Message
+from ..services import agents, conversations, reports, transcripts, visitors
+from ..services.errors import ServiceError
 from .blueprint import audit_log, bp
 
 PER_PAGE = 25
@@ -103,17 +104,10 @@ def delete_transcript(conversation_id: str):
     return redirect(url_for("admin.transcripts_page"))
 
 
-def _visitor(visitor_id: str) -> Visitor:
-    visitor = db.session.get(Visitor, visitor_id)
-    if visitor is None:
-        raise NotFound("no such visitor")
-    return visitor
-
-
 @bp.get("/visitors/<visitor_id>/export")
 def export_visitor(visitor_id: str):
     """Everything stored about a visitor, as a JSON download (for access requests)."""
-    visitor = _visitor(visitor_id)
+    visitor = visitors.get_visitor(visitor_id)
     response = Response(_json(transcripts.visitor_export(visitor)), mimetype="application/json")
     response.headers["Content-Disposition"] = f'attachment; filename="visitor-{visitor.id}.json"'
     audit_log("visitor_exported", visitor_id)
@@ -127,7 +121,7 @@ def _json(data: dict) -> str:
 @bp.post("/visitors/<visitor_id>/erase")
 def erase_visitor(visitor_id: str):
     """Delete the visitor and all its conversations, for an erasure request."""
-    count = transcripts.erase_visitor(_visitor(visitor_id))
+    count = transcripts.erase_visitor(visitors.get_visitor(visitor_id))
     audit_log("visitor_erased", visitor_id, {"conversations": count})
     flash(f"The visitor and {count} conversation{'s' if count != 1 else ''} were erased.")
     return redirect(url_for("admin.transcripts_page"))

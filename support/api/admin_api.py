@@ -4,18 +4,16 @@ admins only; agents get 403 and everyone else 401. Also serves the rendered API 
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, Response, g, jsonify, render_template, request, stream_with_context
 
-from ..extensions import db
-from ..models import Visitor, utcnow
+from ..models import utcnow
 from ..serializers import agent_dict, iso
-from ..services import admin_agents, agents, audit, canned, reports, settings, transcripts
-from ..services.errors import InvalidPayload, NotFound
+from ..services import admin_agents, agents, audit, canned, reports, settings, transcripts, visitors
+from ..services.errors import InvalidPayload
 from ..services.presence import presence
 from .errors import install_json_errors
-from .v1 import admin_required, search_from_args
+from .query import date_arg, search_from_args
+from .v1 import admin_required
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1")
 install_json_errors(bp)
@@ -219,18 +217,11 @@ def export_conversations():
     return response
 
 
-def _visitor(visitor_id: str) -> Visitor:
-    visitor = db.session.get(Visitor, visitor_id)
-    if visitor is None:
-        raise NotFound("no such visitor")
-    return visitor
-
-
 @bp.get("/visitors/<visitor_id>/export")
 @admin_required
 def export_visitor(visitor_id: str):
     """Everything stored about a visitor (an access request)."""
-    data = transcripts.visitor_export(_visitor(visitor_id))
+    data = transcripts.visitor_export(visitors.get_visitor(visitor_id))
     _audit("visitor_exported", visitor_id, {"via": "api"})
     response = jsonify(data)
     response.headers["Content-Disposition"] = f'attachment; filename="visitor-{visitor_id}.json"'
@@ -241,17 +232,9 @@ def export_visitor(visitor_id: str):
 @admin_required
 def erase_visitor(visitor_id: str):
     """Erase a visitor with all its conversations (an erasure request)."""
-    count = transcripts.erase_visitor(_visitor(visitor_id))
+    count = transcripts.erase_visitor(visitors.get_visitor(visitor_id))
     _audit("visitor_erased", visitor_id, {"conversations": count, "via": "api"})
     return "", 204
-
-
-def _date(name: str) -> date | None:
-    raw = request.args.get(name)
-    try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError:
-        raise InvalidPayload(f"{name} must be a date YYYY-MM-DD") from None
 
 
 @bp.get("/reports")
@@ -260,7 +243,7 @@ def get_report():
     """Figures for ``since``..``until`` (default: the last 30 days); times in seconds."""
     default_since, default_until = reports.default_period(utcnow().date())
     return jsonify(
-        reports.build_report(_date("since") or default_since, _date("until") or default_until)
+        reports.build_report(date_arg("since") or default_since, date_arg("until") or default_until)
     )
 
 
@@ -270,8 +253,8 @@ def get_audit():
     search = reports.AuditSearch(
         action=request.args.get("action") or None,
         actor=request.args.get("actor") or None,
-        since=_date("since"),
-        until=_date("until"),
+        since=date_arg("since"),
+        until=date_arg("until"),
         page=request.args.get("page", 1, type=int) or 1,
         per_page=request.args.get("per_page", reports.AUDIT_PER_PAGE, type=int) or 1,
     )

@@ -5,6 +5,14 @@ from __future__ import annotations
 from functools import cache
 
 from . import openapi_admin
+from .openapi_parts import (
+    error_responses,
+    json_response,
+    path_param,
+    query_param,
+    ref,
+    request_body,
+)
 
 ERROR = {
     "type": "object",
@@ -66,37 +74,21 @@ CONVERSATION = {
 }
 
 
-def _ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict, description: str = "OK") -> dict:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _errors(*statuses: int) -> dict:
-    return {str(status): _json(_ref("Error"), "Error") for status in statuses}
-
-
-def _query(name: str, description: str, schema: dict | None = None) -> dict:
-    return {
-        "name": name,
-        "in": "query",
-        "description": description,
-        "schema": schema or {"type": "string"},
-    }
-
-
-CONVERSATION_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+CONVERSATION_ID = path_param("id")
+CREDENTIALS = {
+    "type": "object",
+    "required": ["email", "password"],
+    "properties": {"email": {"type": "string"}, "password": {"type": "string"}},
+}
 
 LIST_PARAMETERS = [
-    _query("status", "open or closed", {"type": "string", "enum": ["open", "closed"]}),
-    _query("assignee", "an agent id, `me` or `none`"),
-    _query("q", "words that must all appear in the messages or the visitor's name or email"),
-    _query("since", "first creation date, inclusive", {"type": "string", "format": "date"}),
-    _query("until", "last creation date, inclusive", {"type": "string", "format": "date"}),
-    _query("page", "page number from 1", {"type": "integer", "minimum": 1}),
-    _query("per_page", "items per page", {"type": "integer", "minimum": 1, "maximum": 100}),
+    query_param("status", "open or closed", {"type": "string", "enum": ["open", "closed"]}),
+    query_param("assignee", "an agent id, `me` or `none`"),
+    query_param("q", "words that must all appear in the messages or the visitor's name or email"),
+    query_param("since", "first creation date, inclusive", {"type": "string", "format": "date"}),
+    query_param("until", "last creation date, inclusive", {"type": "string", "format": "date"}),
+    query_param("page", "page number from 1", {"type": "integer", "minimum": 1}),
+    query_param("per_page", "items per page", {"type": "integer", "minimum": 1, "maximum": 100}),
 ]
 
 
@@ -116,23 +108,9 @@ def document() -> dict:
             "/auth/token": {
                 "post": {
                     "summary": "Exchange an email and password for a bearer token",
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["email", "password"],
-                                    "properties": {
-                                        "email": {"type": "string"},
-                                        "password": {"type": "string"},
-                                    },
-                                }
-                            }
-                        },
-                    },
+                    "requestBody": request_body(CREDENTIALS),
                     "responses": {
-                        "200": _json(
+                        "200": json_response(
                             {
                                 "type": "object",
                                 "properties": {
@@ -150,7 +128,7 @@ def document() -> dict:
                             }
                         )
                     }
-                    | _errors(400, 401, 429),
+                    | error_responses(400, 401, 429),
                 }
             },
             "/conversations": {
@@ -159,18 +137,18 @@ def document() -> dict:
                     "security": bearer,
                     "parameters": LIST_PARAMETERS,
                     "responses": {
-                        "200": _json(
+                        "200": json_response(
                             {
                                 "type": "object",
                                 "properties": {
-                                    "items": {"type": "array", "items": _ref("Conversation")},
+                                    "items": {"type": "array", "items": ref("Conversation")},
                                     "total": {"type": "integer"},
                                     "page": {"type": "integer"},
                                 },
                             }
                         )
                     }
-                    | _errors(400, 401),
+                    | error_responses(400, 401),
                 }
             },
             "/conversations/{id}": {
@@ -179,23 +157,24 @@ def document() -> dict:
                     "security": bearer,
                     "parameters": [CONVERSATION_ID],
                     "responses": {
-                        "200": _json(
+                        "200": json_response(
                             {
                                 "type": "object",
                                 "properties": {
-                                    "conversation": _ref("Conversation"),
-                                    "messages": {"type": "array", "items": _ref("Message")},
+                                    "conversation": ref("Conversation"),
+                                    "messages": {"type": "array", "items": ref("Message")},
                                 },
                             }
                         )
                     }
-                    | _errors(401, 404),
+                    | error_responses(401, 404),
                 },
                 "delete": {
                     "summary": "Delete a conversation and clear its visitor's personal data",
                     "security": bearer,
                     "parameters": [CONVERSATION_ID],
-                    "responses": {"204": {"description": "Deleted"}} | _errors(401, 403, 404),
+                    "responses": {"204": {"description": "Deleted"}}
+                    | error_responses(401, 403, 404),
                 },
             },
             "/conversations/{id}/transcript": {
@@ -204,14 +183,14 @@ def document() -> dict:
                     "security": bearer,
                     "parameters": [
                         CONVERSATION_ID,
-                        _query(
+                        query_param(
                             "format",
                             "txt, csv or json",
                             {"type": "string", "enum": ["txt", "csv", "json"], "default": "txt"},
                         ),
                     ],
                     "responses": {"200": {"description": "The transcript as an attachment"}}
-                    | _errors(400, 401, 404),
+                    | error_responses(400, 401, 404),
                 }
             },
         },

@@ -3,36 +3,20 @@
 
 from __future__ import annotations
 
+from .openapi_parts import (
+    error_responses,
+    json_response,
+    path_param,
+    query_param,
+    ref,
+    request_body,
+)
+
 BEARER = [{"bearer": []}]
 
 
-def _ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict, description: str = "OK") -> dict:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
 def _errors(*statuses: int) -> dict:
-    return {str(s): _json(_ref("Error"), "Error") for s in (401, 403, *statuses)}
-
-
-def _body(schema: dict) -> dict:
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
-
-
-def _path(name: str) -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-
-
-def _query(name: str, description: str, schema: dict | None = None) -> dict:
-    return {
-        "name": name,
-        "in": "query",
-        "description": description,
-        "schema": schema or {"type": "string"},
-    }
+    return error_responses(401, 403, *statuses)
 
 
 def _op(summary: str, responses: dict, *, parameters=None, body=None, errors=()) -> dict:
@@ -44,12 +28,12 @@ def _op(summary: str, responses: dict, *, parameters=None, body=None, errors=())
     if parameters:
         op["parameters"] = parameters
     if body:
-        op["requestBody"] = _body(body)
+        op["requestBody"] = request_body(body)
     return op
 
 
 def _items(name: str) -> dict:
-    return {"type": "object", "properties": {"items": {"type": "array", "items": _ref(name)}}}
+    return {"type": "object", "properties": {"items": {"type": "array", "items": ref(name)}}}
 
 
 STRING = {"type": "string"}
@@ -119,34 +103,34 @@ SCHEMAS = {
 }
 
 AGENT_ID, TOKEN_ID, RESPONSE_ID, VISITOR_ID = (
-    _path("agent_id"),
-    _path("token_id"),
-    _path("response_id"),
-    _path("visitor_id"),
+    path_param("agent_id"),
+    path_param("token_id"),
+    path_param("response_id"),
+    path_param("visitor_id"),
 )
 EXPORT_FILTERS = [
-    _query("format", "csv or json", {"type": "string", "enum": ["csv", "json"]}),
-    _query("status", "open or closed"),
-    _query("assignee", "an agent id, `me` or `none`"),
-    _query("q", "words that must all appear"),
-    _query("since", "YYYY-MM-DD", {"type": "string", "format": "date"}),
-    _query("until", "YYYY-MM-DD", {"type": "string", "format": "date"}),
-    _query("rating", "1-5", {"type": "integer"}),
-    _query("verified", "true or false", {"type": "boolean"}),
+    query_param("format", "csv or json", {"type": "string", "enum": ["csv", "json"]}),
+    query_param("status", "open or closed"),
+    query_param("assignee", "an agent id, `me` or `none`"),
+    query_param("q", "words that must all appear"),
+    query_param("since", "YYYY-MM-DD", {"type": "string", "format": "date"}),
+    query_param("until", "YYYY-MM-DD", {"type": "string", "format": "date"}),
+    query_param("rating", "1-5", {"type": "integer"}),
+    query_param("verified", "true or false", {"type": "boolean"}),
 ]
 PERIOD = [
-    _query("since", "first day (default: 29 days ago)", {"type": "string", "format": "date"}),
-    _query("until", "last day (default: today)", {"type": "string", "format": "date"}),
+    query_param("since", "first day (default: 29 days ago)", {"type": "string", "format": "date"}),
+    query_param("until", "last day (default: today)", {"type": "string", "format": "date"}),
 ]
 
 PATHS = {
     "/agents": {
-        "get": _op("List agents", {"200": _json(_items("Agent"))}),
+        "get": _op("List agents", {"200": json_response(_items("Agent"))}),
         "post": _op(
             "Add an agent; without a password the answer has a one-time invite_url",
             {
-                "201": _json(
-                    {"type": "object", "properties": {"agent": _ref("Agent"), "invite_url": STRING}}
+                "201": json_response(
+                    {"type": "object", "properties": {"agent": ref("Agent"), "invite_url": STRING}}
                 )
             },
             body={
@@ -165,14 +149,14 @@ PATHS = {
     "/agents/{agent_id}": {
         "get": _op(
             "One agent",
-            {"200": _json({"type": "object", "properties": {"agent": _ref("Agent")}})},
+            {"200": json_response({"type": "object", "properties": {"agent": ref("Agent")}})},
             parameters=[AGENT_ID],
             errors=(404,),
         ),
         "patch": _op(
             "Rename, change role, reset password, deactivate or reactivate an agent "
             "(deactivation ends its sessions and sockets)",
-            {"200": _json({"type": "object", "properties": {"agent": _ref("Agent")}})},
+            {"200": json_response({"type": "object", "properties": {"agent": ref("Agent")}})},
             parameters=[AGENT_ID],
             body={
                 "type": "object",
@@ -189,17 +173,17 @@ PATHS = {
     "/agents/{agent_id}/tokens": {
         "get": _op(
             "An agent's API tokens",
-            {"200": _json(_items("ApiToken"))},
+            {"200": json_response(_items("ApiToken"))},
             parameters=[AGENT_ID],
             errors=(404,),
         ),
         "post": _op(
             "Create a token; the plain token is in this answer only",
             {
-                "201": _json(
+                "201": json_response(
                     {
                         "allOf": [
-                            _ref("ApiToken"),
+                            ref("ApiToken"),
                             {"type": "object", "properties": {"token": STRING}},
                         ]
                     }
@@ -219,30 +203,30 @@ PATHS = {
         ),
     },
     "/settings/widget": {
-        "get": _op("The widget settings", {"200": _json(_ref("WidgetSettings"))}),
+        "get": _op("The widget settings", {"200": json_response(ref("WidgetSettings"))}),
         "put": _op(
             "Change widget settings (sections merge, lists replace); open widgets get them "
             "at once. A 400 carries error.fields (path → message) and saves nothing",
-            {"200": _json(_ref("WidgetSettings"))},
-            body=_ref("WidgetSettings"),
+            {"200": json_response(ref("WidgetSettings"))},
+            body=ref("WidgetSettings"),
             errors=(400,),
         ),
     },
     "/canned-responses": {
-        "get": _op("List canned responses", {"200": _json(_items("CannedResponse"))}),
+        "get": _op("List canned responses", {"200": json_response(_items("CannedResponse"))}),
         "post": _op(
             "Add a canned response",
-            {"201": _json(_ref("CannedResponse"))},
-            body=_ref("CannedResponse"),
+            {"201": json_response(ref("CannedResponse"))},
+            body=ref("CannedResponse"),
             errors=(400, 409),
         ),
     },
     "/canned-responses/{response_id}": {
         "put": _op(
             "Change a canned response",
-            {"200": _json(_ref("CannedResponse"))},
+            {"200": json_response(ref("CannedResponse"))},
             parameters=[RESPONSE_ID],
-            body=_ref("CannedResponse"),
+            body=ref("CannedResponse"),
             errors=(400, 404, 409),
         ),
         "delete": _op(
@@ -265,7 +249,7 @@ PATHS = {
         "get": _op(
             "Everything stored about a visitor (an access request)",
             {
-                "200": _json(
+                "200": json_response(
                     {
                         "type": "object",
                         "properties": {
@@ -291,7 +275,7 @@ PATHS = {
         "get": _op(
             "Conversations per day, first response and resolution times (seconds, "
             "median and 90th percentile), ratings; overall and per agent",
-            {"200": _json({"type": "object"})},
+            {"200": json_response({"type": "object"})},
             parameters=PERIOD,
             errors=(400,),
         ),
@@ -300,11 +284,11 @@ PATHS = {
         "get": _op(
             "The audit log, newest first",
             {
-                "200": _json(
+                "200": json_response(
                     {
                         "type": "object",
                         "properties": {
-                            "items": {"type": "array", "items": _ref("AuditEvent")},
+                            "items": {"type": "array", "items": ref("AuditEvent")},
                             "total": {"type": "integer"},
                             "page": {"type": "integer"},
                         },
@@ -312,11 +296,11 @@ PATHS = {
                 )
             },
             parameters=[
-                _query("action", "one action"),
-                _query("actor", "an agent id"),
-                _query("since", "YYYY-MM-DD"),
-                _query("until", "YYYY-MM-DD"),
-                _query("page", "from 1", {"type": "integer"}),
+                query_param("action", "one action"),
+                query_param("actor", "an agent id"),
+                query_param("since", "YYYY-MM-DD"),
+                query_param("until", "YYYY-MM-DD"),
+                query_param("page", "from 1", {"type": "integer"}),
             ],
             errors=(400,),
         ),

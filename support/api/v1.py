@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-from datetime import date
 
 from flask import Blueprint, Response, g, jsonify, request
 
@@ -13,6 +12,7 @@ from ..services import agents, conversations, transcripts
 from ..services.errors import Forbidden, InvalidPayload, RateLimited, Unauthorized
 from . import openapi
 from .errors import install_json_errors
+from .query import search_from_args
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 install_json_errors(bp)
@@ -60,44 +60,6 @@ def issue_token():
         raise Unauthorized("wrong email or password")
     token = agents.issue_api_token(agent, label="api")
     return jsonify({"token": token, "agent": agent_dict(agent, with_email=True)})
-
-
-def _int_arg(name: str, default: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidPayload(f"{name} must be a whole number") from None
-
-
-def _date_arg(name: str) -> date | None:
-    raw = request.args.get(name)
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidPayload(f"{name} must be a date YYYY-MM-DD") from None
-
-
-def search_from_args() -> transcripts.Search:
-    """The list filters from the query string (shared with the admin transcript list)."""
-    rating = request.args.get("rating")
-    verified = request.args.get("verified")
-    return transcripts.Search(
-        status=request.args.get("status") or None,
-        assignee=request.args.get("assignee") or None,
-        q=request.args.get("q") or None,
-        since=_date_arg("since"),
-        until=_date_arg("until"),
-        rating=_int_arg("rating", 0) or None if rating else None,
-        verified={"true": True, "false": False}.get(verified or ""),
-        page=_int_arg("page", 1),
-        per_page=_int_arg("per_page", 20),
-        sort=request.args.get("sort") or "newest",
-    )
 
 
 @bp.get("/conversations")

@@ -9,6 +9,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..extensions import db
 from ..models import Visitor, utcnow
+from .errors import NotFound
 
 TOKEN_SALT = "support.visitor"  # noqa: S105 (a salt that separates token kinds, not a secret)
 
@@ -88,3 +89,11 @@ def touch(visitor: Visitor) -> None:
 
 def visitor_by_id(visitor_id: str) -> Visitor | None:
     return db.session.get(Visitor, visitor_id)
+
+
+def get_visitor(visitor_id: str) -> Visitor:
+    """The visitor with this id, or ``NotFound``."""
+    visitor = db.session.get(Visitor, visitor_id) if isinstance(visitor_id, str) else None
+    if visitor is None:
+        raise NotFound("no such visitor")
+    return visitor

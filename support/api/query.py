@@ -1,0 +1,48 @@
+"""Query-string parsing shared by the API and the admin pages: one set of rules and messages."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import request
+
+from ..services import transcripts
+from ..services.errors import InvalidPayload
+
+
+def int_arg(name: str, default: int | None) -> int | None:
+    """A whole number from the query string, ``default`` when absent."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidPayload(f"{name} must be a whole number") from None
+
+
+def date_arg(name: str) -> date | None:
+    """A ``YYYY-MM-DD`` date from the query string, or None when absent."""
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidPayload(f"{name} must be a date YYYY-MM-DD") from None
+
+
+def search_from_args() -> transcripts.Search:
+    """The conversation filters of ``GET /api/v1/conversations`` and the transcript list."""
+    return transcripts.Search(
+        status=request.args.get("status") or None,
+        assignee=request.args.get("assignee") or None,
+        q=request.args.get("q") or None,
+        since=date_arg("since"),
+        until=date_arg("until"),
+        rating=int_arg("rating", None),
+        verified={"true": True, "false": False}.get(request.args.get("verified") or ""),
+        page=int_arg("page", 1),
+        per_page=int_arg("per_page", 20),
+        sort=request.args.get("sort") or "newest",
+    )
