@@ -16,6 +16,7 @@ from .api import admin_api, health, v1, widget
 from .chat.agent import AgentNamespace
 from .chat.visitor import VisitorNamespace
 from .config import load_config
+from .db_driver import configure_sqlite
 from .dashboard.views import bp as dashboard_bp
 from .extensions import csrf, db, login_manager, migrate, socketio
 from .ratelimit import limiter
@@ -67,6 +68,8 @@ def _async_mode(app: Flask) -> str:
 
 def _init_extensions(app: Flask) -> None:
     db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)

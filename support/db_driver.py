@@ -49,3 +49,20 @@ def wait_function_name() -> str | None:
     except ImportError:
         return None
     return getattr(waiting.wait, "__name__", repr(waiting.wait))
+
+
+def configure_sqlite(engine) -> None:
+    """Per connection: enforce foreign keys (as PostgreSQL does, so tests on SQLite catch the
+    same mistakes), and use the write-ahead log so readers never wait for the one writer."""
+    from sqlalchemy import event
+
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()

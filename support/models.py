@@ -160,6 +160,9 @@ class Message(db.Model):
     private: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
+    # Lets the unit of work insert a new conversation before its messages.
+    conversation: Mapped[Conversation] = relationship()
+
 
 class Setting(db.Model):
     """A named JSON document of settings; the widget's contact panel lives under ``widget``."""

@@ -304,3 +304,42 @@ def test_visitor_time_zone_is_kept_for_the_agents_view(client, ctx):
     assert visitor_detail_dict(visitor)["timezone"] == "Europe/Paris"
     bad = client.post("/api/widget/visitors", json={"timezone": "Mars/Olympus_Mons"})
     assert bad.status_code == 400 and "timezone" in bad.json["error"]["message"]
+
+
+def test_search_matches_short_words_quotes_and_mixed_case(client, ctx, people):
+    quoted = make_conversation("Quinn", 'the "express" option, ok?')
+    make_conversation("Other", "nothing to see")
+
+    def ids(q):
+        answer = client.get(
+            "/api/v1/conversations", query_string={"q": q}, headers=bearer(people["agent"])
+        )
+        assert answer.status_code == 200, answer.json
+        return {item["id"] for item in answer.json["items"]}
+
+    assert ids("ok") == {quoted.id}  # shorter than a trigram: found by scanning
+    assert ids('"express"') == {quoted.id}
+    assert ids("EXPRESS Option") == {quoted.id}
+    assert ids("xpres") == {quoted.id}  # a literal substring, not a whole word
+    assert ids("express nothing") == set()
+
+
+def test_search_finds_messages_after_edits_and_deletes(client, ctx, people):
+    from support.extensions import db
+    from support.models import Message
+
+    conversation = make_conversation("Edna", "original words")
+    message = db.session.scalar(
+        db.select(Message).where(Message.conversation_id == conversation.id)
+    )
+    message.body = "replaced text"
+    db.session.commit()
+
+    def total(q):
+        return client.get(
+            "/api/v1/conversations", query_string={"q": q}, headers=bearer(people["agent"])
+        ).json["total"]
+
+    assert total("original") == 0 and total("replaced") == 1
+    client.delete(f"/api/v1/conversations/{conversation.id}", headers=bearer(people["admin"]))
+    assert total("replaced") == 0

@@ -13,13 +13,14 @@ from ..extensions import db
 from ..models import Message
 from ..services import agents, conversations, reports, transcripts, visitors
 from ..services.errors import ServiceError
+from ..services.search import Search, search_conversations
 from .blueprint import audit_log, bp
 
 PER_PAGE = 25
 FILTER_KEYS = ("q", "status", "assignee", "since", "until", "rating", "verified", "sort")
 
 
-def _search() -> transcripts.Search:
+def _search() -> Search:
     search = search_from_args()
     if not request.args.get("per_page"):
         search.per_page = PER_PAGE
@@ -34,10 +35,10 @@ def _filters() -> dict:
 @bp.get("/transcripts")
 def transcripts_page():
     """Every conversation matching the same filters as ``GET /api/v1/conversations``."""
-    error, items, total, search = None, [], 0, transcripts.Search(per_page=PER_PAGE)
+    error, items, total, search = None, [], 0, Search(per_page=PER_PAGE)
     try:
         search = _search()
-        items, total = transcripts.search_conversations(search)
+        items, total = search_conversations(search)
     except ServiceError as problem:
         error = problem.message
     pages = max(1, -(-total // search.per_page))
@@ -53,7 +54,7 @@ def transcripts_page():
     ), (400 if error else 200)
 
 
-def stream_export(search: transcripts.Search, fmt: str) -> Response:
+def stream_export(search: Search, fmt: str) -> Response:
     """Every matching conversation as one CSV or JSON download, written as it is read so that
     memory stays flat however many there are (shared with the admin API)."""
     body, mimetype = reports.export_stream(search, fmt)
@@ -66,7 +67,7 @@ def stream_export(search: transcripts.Search, fmt: str) -> Response:
 def export_transcripts():
     fmt = request.args.get("format", "csv")
     search = _search()
-    transcripts.search_conversations(search)  # validates the filters before streaming starts
+    search_conversations(search)  # validates the filters before streaming starts
     audit_log("transcripts_exported", None, {"format": fmt, "filters": _filters()})
     return stream_export(search, fmt)
 

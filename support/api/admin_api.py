@@ -8,9 +8,19 @@ from flask import Blueprint, Response, g, jsonify, render_template, request, str
 
 from ..models import utcnow
 from ..serializers import agent_dict, iso
-from ..services import admin_agents, agents, audit, canned, reports, settings, transcripts, visitors
+from ..services import (
+    admin_agents,
+    agents,
+    audit,
+    canned,
+    reports,
+    settings,
+    transcripts,
+    visitors,
+)
 from ..services.errors import InvalidPayload
 from ..services.presence import presence
+from ..services.search import search_conversations
 from .errors import install_json_errors
 from .query import date_arg, search_from_args
 from .v1 import admin_required
@@ -209,7 +219,7 @@ def export_conversations():
     """Every conversation matching the list filters, streamed as CSV or a JSON array."""
     fmt = request.args.get("format", "json")
     search = search_from_args()
-    transcripts.search_conversations(search, g.agent)  # validates before streaming starts
+    search_conversations(search, g.agent)  # validates before streaming starts
     body, mimetype = reports.export_stream(search, fmt)
     _audit("transcripts_exported", None, {"format": fmt, "via": "api"})
     response = Response(stream_with_context(body), mimetype=mimetype)

@@ -6,8 +6,8 @@ from datetime import date
 
 from flask import request
 
-from ..services import transcripts
 from ..services.errors import InvalidPayload
+from ..services.search import Search
 
 
 def int_arg(name: str, default: int | None) -> int | None:
@@ -32,9 +32,9 @@ def date_arg(name: str) -> date | None:
         raise InvalidPayload(f"{name} must be a date YYYY-MM-DD") from None
 
 
-def search_from_args() -> transcripts.Search:
+def search_from_args() -> Search:
     """The conversation filters of ``GET /api/v1/conversations`` and the transcript list."""
-    return transcripts.Search(
+    return Search(
         status=request.args.get("status") or None,
         assignee=request.args.get("assignee") or None,
         q=request.args.get("q") or None,

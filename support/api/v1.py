@@ -10,6 +10,7 @@ from ..ratelimit import limiter
 from ..serializers import agent_dict, conversation_dict
 from ..services import agents, conversations, transcripts
 from ..services.errors import Forbidden, InvalidPayload, RateLimited, Unauthorized
+from ..services.search import search_conversations
 from . import openapi
 from .errors import install_json_errors
 from .query import search_from_args
@@ -67,7 +68,7 @@ def issue_token():
 def list_conversations():
     """Conversations matching the filters, a page at a time."""
     search = search_from_args()
-    items, total = transcripts.search_conversations(search, g.agent)
+    items, total = search_conversations(search, g.agent)
     return jsonify(
         {
             "items": [conversation_dict(c, for_agents=True) for c in items],

@@ -19,6 +19,7 @@ from ..models import Agent, AuditEvent, Conversation
 from ..serializers import iso
 from . import transcripts
 from .errors import InvalidPayload
+from .search import Search, iter_conversations
 
 MAX_PERIOD_DAYS = 366
 
@@ -150,11 +151,11 @@ EXPORT_COLUMNS = [
 ]
 
 
-def export_csv_rows(search: transcripts.Search) -> Iterator[list]:
+def export_csv_rows(search: Search) -> Iterator[list]:
     """One row per message of every matching conversation, each led by its conversation's
     columns; no cell can start a spreadsheet formula."""
     yield EXPORT_COLUMNS
-    for conversation in transcripts.iter_conversations(search):
+    for conversation in iter_conversations(search):
         visitor, assignee = conversation.visitor, conversation.assignee
         head = [
             conversation.id,
@@ -172,12 +173,12 @@ def export_csv_rows(search: transcripts.Search) -> Iterator[list]:
             yield head + row
 
 
-def export_stream(search: transcripts.Search, fmt: str) -> tuple[Iterator[str], str]:
+def export_stream(search: Search, fmt: str) -> tuple[Iterator[str], str]:
     """``(text chunks, mimetype)`` of the filtered set as CSV or a JSON array of transcripts."""
     if fmt == "csv":
         return transcripts.csv_stream(export_csv_rows(search)), "text/csv; charset=utf-8"
     if fmt == "json":
-        items = (transcripts.transcript_json(c) for c in transcripts.iter_conversations(search))
+        items = (transcripts.transcript_json(c) for c in iter_conversations(search))
         return transcripts.json_lines(items), "application/json"
     raise InvalidPayload("format must be csv or json")
 
