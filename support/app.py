@@ -16,8 +16,8 @@ from .api import admin_api, health, v1, widget
 from .chat.agent import AgentNamespace
 from .chat.visitor import VisitorNamespace
 from .config import load_config
-from .db_driver import configure_sqlite
 from .dashboard.views import bp as dashboard_bp
+from .db_driver import configure_sqlite
 from .extensions import csrf, db, login_manager, migrate, socketio
 from .ratelimit import limiter
 from .services import agents

@@ -115,6 +115,7 @@ class Conversation(db.Model):
             postgresql_where=text("status = 'open'"),
         ),
         Index("ix_conversations_status_updated", "status", "updated_at"),
+        Index("ix_conversations_status_created", "status", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)

@@ -17,9 +17,14 @@ from ..models import Agent, Conversation, Message, Visitor
 from .errors import InvalidPayload
 
 TRIGRAM = 3
+# Conversation ids whose messages (or visitors) match an FTS5 phrase: ``:phrase`` is bound.
 MATCHING_MESSAGES = (
     "SELECT m.conversation_id FROM messages AS m WHERE m.rowid IN "
     "(SELECT rowid FROM message_search WHERE message_search MATCH :phrase)"
+)
+MATCHING_VISITORS = (
+    "SELECT v.id FROM visitors AS v WHERE v.rowid IN "
+    "(SELECT rowid FROM visitor_search WHERE visitor_search MATCH :phrase)"
 )
 _parameter_numbers = itertools.count()
 
@@ -54,33 +59,36 @@ def _contains(field, word: str):
     return func.lower(field).like(_like_pattern(word.lower()), escape="\\")
 
 
-def _conversations_with_messages_containing(word: str, *, indexed: bool = True):
-    """The ids of conversations with a message or note that contains ``word``.
+def _fts_phrase(sql: str, word: str, column_name: str):
+    """An FTS5 trigram query: the quoted phrase matches as a literal, case-folded substring.
+    Each word gets its own parameter name; the phrase is always a bound value."""
+    name = f"phrase_{next(_parameter_numbers)}"
+    phrase = '"' + word.replace('"', '""') + '"'
+    statement = text(sql.replace(":phrase", f":{name}")).bindparams(bindparam(name, phrase))
+    return statement.columns(column(column_name))
 
-    Both databases answer this from a trigram index, so the cost follows the matches, not the
-    number of stored messages: SQLite's FTS5 ``trigram`` table ``message_search`` (a quoted
-    phrase matches as a literal substring, case-folded), PostgreSQL's ``pg_trgm`` index on
-    ``lower(body)`` behind the plain ``LIKE``. Words under three characters, which no trigram
-    can find, and ``indexed=False`` (the benchmark's baseline) scan with ``LIKE`` instead."""
-    dialect = db.session.get_bind().dialect.name
-    if indexed and dialect == "sqlite" and len(word) >= TRIGRAM:
-        phrase = '"' + word.replace('"', '""') + '"'
-        # Each word gets its own parameter name; the phrase itself is always a bound value.
-        name = f"phrase_{next(_parameter_numbers)}"
-        sql = MATCHING_MESSAGES.replace(":phrase", f":{name}")
-        return text(sql).bindparams(bindparam(name, phrase)).columns(column("conversation_id"))
-    return select(Message.conversation_id).where(_contains(Message.body, word))
+
+def _uses_fts(word: str, indexed: bool) -> bool:
+    return indexed and len(word) >= TRIGRAM and db.session.get_bind().dialect.name == "sqlite"
 
 
 def _word_condition(word: str, *, indexed: bool = True):
-    """The word appears in a message or note, or in the visitor's name or email."""
-    in_visitor = select(Visitor.id).where(
-        or_(_contains(Visitor.name, word), _contains(Visitor.email, word))
-    )
-    return or_(
-        Conversation.id.in_(_conversations_with_messages_containing(word, indexed=indexed)),
-        Conversation.visitor_id.in_(in_visitor),
-    )
+    """The word appears in a message or note, or in the visitor's name or email.
+
+    Both databases answer this from trigram indexes, so the cost follows the matches, not the
+    number of stored rows: SQLite's FTS5 ``trigram`` tables (migration 0004), PostgreSQL's
+    ``pg_trgm`` indexes on ``lower(...)`` behind the plain ``LIKE``. Words under three
+    characters, which no trigram can find, and ``indexed=False`` (the benchmark's baseline)
+    scan with ``LIKE`` instead."""
+    if _uses_fts(word, indexed):
+        in_messages = _fts_phrase(MATCHING_MESSAGES, word, "conversation_id")
+        in_visitors = _fts_phrase(MATCHING_VISITORS, word, "id")
+    else:
+        in_messages = select(Message.conversation_id).where(_contains(Message.body, word))
+        in_visitors = select(Visitor.id).where(
+            or_(_contains(Visitor.name, word), _contains(Visitor.email, word))
+        )
+    return or_(Conversation.id.in_(in_messages), Conversation.visitor_id.in_(in_visitors))
 
 
 def _assignee_condition(assignee: str | None, agent: Agent | None):

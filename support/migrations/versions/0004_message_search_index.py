@@ -1,9 +1,10 @@
-"""A trigram index over message bodies, so transcript search stays fast at 100,000s of rows.
+"""Trigram indexes over message bodies and visitors' names and emails, so transcript search
+stays fast at 100,000s of conversations; and (status, created_at) for the filtered list.
 
-SQLite: an FTS5 table with the ``trigram`` tokenizer, kept in step with ``messages`` by
-triggers (external content: the text is stored once). PostgreSQL: ``pg_trgm`` and a GIN index on
-``lower(body)``, which plain ``LIKE '%word%'`` uses. Where ``pg_trgm`` cannot be created (no
-privilege), search still works, by scanning.
+SQLite: FTS5 tables with the ``trigram`` tokenizer, kept in step with ``messages`` and
+``visitors`` by triggers (external content: the text is stored once). PostgreSQL: ``pg_trgm`` and
+GIN indexes on ``lower(...)``, which plain ``LIKE '%word%'`` uses. Where ``pg_trgm`` cannot be
+created (no privilege), search still works, by scanning.
 
 Revision ID: 0004
 Revises: 0003
@@ -34,8 +35,29 @@ SQLITE_UP = [
     "VALUES ('delete', old.rowid, old.body); "
     "INSERT INTO message_search(rowid, body) VALUES (new.rowid, new.body); END",
     "INSERT INTO message_search(message_search) VALUES ('rebuild')",
+    "CREATE VIRTUAL TABLE visitor_search USING fts5("
+    "name, email, content='visitors', content_rowid='rowid', tokenize='trigram')",
+    "CREATE TRIGGER visitors_search_insert AFTER INSERT ON visitors BEGIN "
+    "INSERT INTO visitor_search(rowid, name, email) VALUES (new.rowid, new.name, new.email); END",
+    "CREATE TRIGGER visitors_search_delete AFTER DELETE ON visitors BEGIN "
+    "INSERT INTO visitor_search(visitor_search, rowid, name, email) "
+    "VALUES ('delete', old.rowid, old.name, old.email); END",
+    "CREATE TRIGGER visitors_search_update AFTER UPDATE OF name, email ON visitors BEGIN "
+    "INSERT INTO visitor_search(visitor_search, rowid, name, email) "
+    "VALUES ('delete', old.rowid, old.name, old.email); "
+    "INSERT INTO visitor_search(rowid, name, email) VALUES (new.rowid, new.name, new.email); END",
+    "INSERT INTO visitor_search(visitor_search) VALUES ('rebuild')",
 ]
+POSTGRES_TRIGRAM_INDEXES = {
+    "ix_messages_body_trgm": "messages USING gin (lower(body) gin_trgm_ops)",
+    "ix_visitors_name_trgm": "visitors USING gin (lower(name) gin_trgm_ops)",
+    "ix_visitors_email_trgm": "visitors USING gin (lower(email) gin_trgm_ops)",
+}
 SQLITE_DOWN = [
+    "DROP TRIGGER IF EXISTS visitors_search_update",
+    "DROP TRIGGER IF EXISTS visitors_search_delete",
+    "DROP TRIGGER IF EXISTS visitors_search_insert",
+    "DROP TABLE IF EXISTS visitor_search",
     "DROP TRIGGER IF EXISTS messages_search_update",
     "DROP TRIGGER IF EXISTS messages_search_delete",
     "DROP TRIGGER IF EXISTS messages_search_insert",
@@ -44,6 +66,8 @@ SQLITE_DOWN = [
 
 
 def upgrade():
+    with op.batch_alter_table("conversations") as batch_op:
+        batch_op.create_index("ix_conversations_status_created", ["status", "created_at"])
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
         for statement in SQLITE_UP:
@@ -59,10 +83,8 @@ def _postgres_trigram_index(bind) -> None:
     except sa.exc.DBAPIError as error:
         log.warning("pg_trgm is not available (%s); transcript search will scan", error.orig)
         return
-    op.execute(
-        "CREATE INDEX IF NOT EXISTS ix_messages_body_trgm "
-        "ON messages USING gin (lower(body) gin_trgm_ops)"
-    )
+    for name, definition in POSTGRES_TRIGRAM_INDEXES.items():
+        op.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {definition}")
 
 
 def downgrade():
@@ -71,4 +93,7 @@ def downgrade():
         for statement in SQLITE_DOWN:
             op.execute(statement)
     elif bind.dialect.name == "postgresql":
-        op.execute("DROP INDEX IF EXISTS ix_messages_body_trgm")
+        for name in POSTGRES_TRIGRAM_INDEXES:
+            op.execute(f"DROP INDEX IF EXISTS {name}")
+    with op.batch_alter_table("conversations") as batch_op:
+        batch_op.drop_index("ix_conversations_status_created")
