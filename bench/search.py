@@ -62,9 +62,13 @@ def main() -> int:
         upgrade_schema(app)
         start = time.perf_counter()
         made = seed_demo(args.conversations, seed=7)
-        print(f"seeded {made['conversations']:,} conversations, {made['messages']:,} messages "
-              f"on {db.engine.dialect.name} in {time.perf_counter() - start:.0f} s\n")
-        print(f"{'query':30s} {'indexed ms':>11s} {'LIKE scan ms':>13s} {'speed-up':>9s} {'matches':>8s}")
+        print(
+            f"seeded {made['conversations']:,} conversations, {made['messages']:,} messages "
+            f"on {db.engine.dialect.name} in {time.perf_counter() - start:.0f} s\n"
+        )
+        print(
+            f"{'query':30s} {'indexed ms':>11s} {'LIKE scan ms':>13s} {'speed-up':>9s} {'matches':>8s}"
+        )
         for label, filters in QUERIES:
             search = Search(**filters)
             fast, total = timed(search, True, args.repeat)

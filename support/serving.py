@@ -50,9 +50,13 @@ def patch_for_serving() -> None:
     make_psycopg_cooperative(mode)
 
 
-def raise_connection_cap(wanted: int = 10_000) -> None:
-    """eventlet's server stops at 1,024 connections by default, and the process's open-file
-    limit often sits at 1,024 too; raise both as far as the system allows."""
+MAX_CONNECTIONS = 10_000
+
+
+def raise_connection_cap(wanted: int = MAX_CONNECTIONS) -> None:
+    """eventlet's server stops at 1,024 connections by default (``run`` passes
+    ``MAX_CONNECTIONS`` instead), and the process's open-file limit often sits at 1,024 too;
+    raise it as far as the system allows."""
     try:
         import resource
 
@@ -61,12 +65,6 @@ def raise_connection_cap(wanted: int = 10_000) -> None:
         if soft < target:
             resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
     except (ImportError, ValueError, OSError):
-        pass
-    try:
-        import eventlet.wsgi
-
-        eventlet.wsgi.DEFAULT_MAX_SIMULTANEOUS_REQUESTS = wanted
-    except ImportError:
         pass
 
 
@@ -145,15 +143,29 @@ def _websockets_stay_busy(app):
     return wsgi
 
 
+def _without_nagle(listener):
+    """Send small frames at once. An event often answers with two frames (a broadcast, then
+    the ack); with Nagle's algorithm the second waits for the peer's delayed ACK, ~40 ms on
+    Linux. Accepted connections inherit the option from the listener."""
+    import socket
+
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return listener
+
+
 class _EventletServer:
     def __init__(self, app, host: str, port: int) -> None:
         import eventlet
         import eventlet.wsgi
 
         self._eventlet = eventlet
-        self._sock = eventlet.listen((host, port))
+        self._sock = _without_nagle(eventlet.listen((host, port)))
         self._thread = eventlet.spawn(
-            eventlet.wsgi.server, self._sock, _websockets_stay_busy(app), log_output=False
+            eventlet.wsgi.server,
+            self._sock,
+            _websockets_stay_busy(app),
+            log_output=False,
+            max_size=MAX_CONNECTIONS,  # the default (1,024) is bound at definition time
         )
 
     def running(self) -> bool:
@@ -196,9 +208,11 @@ def _gevent_handler_class():
 class _GeventServer:
     def __init__(self, app, host: str, port: int) -> None:
         from gevent import pywsgi
+        from gevent.server import _tcp_listener
 
+        listener = _without_nagle(_tcp_listener((host, port), reuse_addr=True))
         self._server = pywsgi.WSGIServer(
-            (host, port), app, log=None, handler_class=_gevent_handler_class()
+            listener, app, log=None, handler_class=_gevent_handler_class()
         )
         self._server.start()
 
