@@ -54,6 +54,11 @@ def build_app(config: dict | None = None) -> Flask:
     from . import cli
 
     cli.init_app(app)
+    if os.environ.get("FLASK_RUN_FROM_CLI") == "true":
+        # `flask --app support run` (development): bring the schema up to date like every
+        # `support` command does. Set by Flask's own `run` command only.
+        with app.app_context():
+            cli.upgrade_schema(app)
     return app
 
 

@@ -208,7 +208,7 @@ def test_note_text_is_searchable(client, ctx, people):
 
 @pytest.mark.parametrize(
     "query",
-    ["since=yesterday", "until=2024-13-01", "page=0", "per_page=101", "per_page=x", "status=maybe"],
+    ["since=yesterday", "until=2024-13-01", "page=0", "per_page=0", "per_page=x", "status=maybe"],
 )
 def test_bad_search_parameters_are_refused(client, people, query):
     answer = client.get(f"/api/v1/conversations?{query}", headers=bearer(people["agent"]))
@@ -343,3 +343,10 @@ def test_search_finds_messages_after_edits_and_deletes(client, ctx, people):
     assert total("original") == 0 and total("replaced") == 1
     client.delete(f"/api/v1/conversations/{conversation.id}", headers=bearer(people["admin"]))
     assert total("replaced") == 0
+
+
+def test_page_size_is_capped_at_100(client, ctx, people):
+    for i in range(3):
+        make_conversation(f"Cap {i}", "hello")
+    answer = client.get("/api/v1/conversations?per_page=500", headers=bearer(people["agent"]))
+    assert answer.status_code == 200 and answer.json["total"] == 3

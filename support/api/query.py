@@ -7,7 +7,7 @@ from datetime import date
 from flask import request
 
 from ..services.errors import InvalidPayload
-from ..services.search import Search
+from ..services.search import MAX_PER_PAGE, Search
 
 
 def int_arg(name: str, default: int | None) -> int | None:
@@ -43,6 +43,7 @@ def search_from_args() -> Search:
         rating=int_arg("rating", None),
         verified={"true": True, "false": False}.get(request.args.get("verified") or ""),
         page=int_arg("page", 1),
-        per_page=int_arg("per_page", 20),
+        # "At most 100": a larger page size is served as 100, as most APIs do.
+        per_page=min(int_arg("per_page", 20), MAX_PER_PAGE),
         sort=request.args.get("sort") or "newest",
     )
