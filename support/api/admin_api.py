@@ -105,12 +105,17 @@ def update_agent(agent_id: str):
         raise InvalidPayload("name must be a string")
     if is_admin is not None and not isinstance(is_admin, bool):
         raise InvalidPayload("admin must be true or false")
+    if "password" in body and not (
+        isinstance(body["password"], str) and len(body["password"]) >= agents.MIN_PASSWORD_LENGTH
+    ):
+        raise InvalidPayload(f"password must be at least {agents.MIN_PASSWORD_LENGTH} characters")
+    if active is not None and not isinstance(active, bool):
+        raise InvalidPayload("active must be true or false")
+    # Everything is checked before anything changes.
     if name is not None or is_admin is not None:
         admin_agents.change_agent(agent, name=name, is_admin=is_admin)
         _audit("agent_updated", agent.email, {"name": agent.name, "admin": agent.is_admin})
     if "password" in body:
-        if not isinstance(body["password"], str):
-            raise InvalidPayload("password must be a string")
         agents.set_password(agent, body["password"])
         _audit("password_reset", agent.email)
     if active is not None and active != agent.active:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 
 import pytest
@@ -372,3 +373,18 @@ def test_bad_tokens_are_refused(server):
         assert client.connect_errors
         error = client.connect_errors[-1]
         assert error["data"] == {"code": "unauthorized"} and error["message"]
+
+
+def test_deactivating_an_agent_drops_its_sockets(server_factory):
+    server = server_factory()
+    bob = server.agent("bob")
+    bob_id = server.agent_id("bob")
+    answer = server.api("PATCH", f"/api/v1/agents/{bob_id}", who="admin", json={"active": False})
+    assert answer.status_code == 200, answer.text
+    deadline = time.monotonic() + 10
+    while bob.sio.connected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not bob.sio.connected
+    refused = SocketClient(server.url, "/agent", {"token": server.token("bob")}, connect=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        refused.connect()
