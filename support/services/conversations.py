@@ -153,7 +153,8 @@ def post_visitor_message(visitor: Visitor, client_id: str, body: str):
         visitor.last_seen_at = utcnow()
         return _commit_message(message, conversation, created=created)
 
-    return _post_once(sender, client_id, attempt)
+    # A conversation closed between our read and our write sends the message to a new one.
+    return _post_once(sender, client_id, attempt, retry_on=(IntegrityError, ConversationClosed))
 
 
 def post_agent_message(
@@ -178,14 +179,14 @@ def post_agent_message(
     return _post_once(sender, client_id, attempt)
 
 
-def _post_once(sender: Sender, client_id: str, attempt, tries: int = 3):
+def _post_once(sender: Sender, client_id: str, attempt, *, retry_on=(IntegrityError,), tries=3):
     """Run ``attempt`` until it commits. When a unique index refuses it, either a twin of this
     message (same sender and client_id) committed first, and that stored message is the
     answer, or a concurrent first message opened the conversation, and trying again joins it."""
     for _ in range(tries):
         try:
             return attempt()
-        except IntegrityError:
+        except retry_on:
             db.session.rollback()
             stored = _stored_message(sender, client_id)
             if stored is not None:
