@@ -525,10 +525,20 @@
       if (!ack || !ack.ok) return;
       if (ack.conversation) setConversation(ack.conversation);
       (ack.messages || []).forEach(function (m) { addMessage(m, false); });
+      restoreUnread(ack.conversation, ack.messages || []);
       state.loaded = true;
       renderSeen();
       seen();
     });
+  }
+
+  /* After a reload: agent messages past the visitor's read mark are still unread. */
+  function restoreUnread(conversation, messages) {
+    var readUpTo = (conversation && conversation.visitor_read_seq) || 0;
+    state.readSent = Math.max(state.readSent || 0, readUpTo);
+    if (state.open && state.view === "chat") return;
+    var unread = messages.filter(function (m) { return m.sender.type === "agent" && m.seq > readUpTo; });
+    if (unread.length !== state.unread) setUnread(unread.length);
   }
 
   /* After a reconnect: exactly what was missed, by seq; a different conversation means reload it. */

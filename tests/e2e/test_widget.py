@@ -470,3 +470,28 @@ def test_two_tabs_stay_in_sync(server, page, host_url, agent):
     sent(second, "from tab two")
     expect(frame.get_by_test_id("chat-message")).to_have_count(3)
     expect(frame.get_by_test_id("chat-message").nth(2)).to_contain_text("from tab two")
+
+
+def test_unread_count_survives_a_reload(server, page, host_url, agent):
+    page.goto(host_url)
+    frame = open_chat(page)
+    send(frame, "anyone there?")
+    conversation_id = agent.wait_for("message:new", lambda m: m["body"] == "anyone there?")[
+        "conversation_id"
+    ]
+    frame.get_by_test_id("widget-close").click()
+    for i in range(3):
+        agent.ok(
+            "message:send",
+            {"conversation_id": conversation_id, "client_id": f"later-{i}", "body": f"reply {i}"},
+        )
+    launcher = page.get_by_test_id("support-launcher")
+    expect(launcher).to_have_attribute("aria-label", re.compile(r"\(3 unread\)"))
+    page.reload()
+    launcher = page.get_by_test_id("support-launcher")
+    expect(launcher).to_have_attribute("aria-label", re.compile(r"\(3 unread\)"))
+    launcher.click()
+    expect(frame_of(page).get_by_test_id("chat-message")).to_have_count(4)
+    launcher.click()
+    page.reload()
+    expect(page.get_by_test_id("support-launcher")).to_have_attribute("aria-label", "Open chat")
