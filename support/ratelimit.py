@@ -48,6 +48,13 @@ class RateLimiter:
             return True
         return self._strategy.hit(limit, name, key)
 
+    def spent(self, name: str, key: str) -> bool:
+        """True when ``key`` has no hit of ``name`` left (without counting one)."""
+        limit = self._limits.get(name)
+        if limit is None or self._strategy is None:
+            return False
+        return not self._strategy.test(limit, name, key)
+
     def reset(self) -> None:
         """Forget all counts (tests, and operators after an incident)."""
         if self._strategy is not None:

@@ -127,7 +127,7 @@ def test_failures_are_throttled_per_account_across_addresses(client, alice):
         assert answer.status_code == 401
     answer = sign_in(client, environ_base={"REMOTE_ADDR": "198.51.100.200"})
     assert answer.status_code == 429
-    assert "Too many sign-in attempts" in answer.get_data(as_text=True)
+    assert "Too many failed sign-in attempts" in answer.get_data(as_text=True)
 
 
 def test_failures_are_throttled_per_address_across_accounts(client, alice):

@@ -78,7 +78,7 @@ def test_repeated_failures_are_throttled(server_factory):
     assert answer.status_code == 429
     _, answer = sign_in(server)  # even the right password waits out the limit
     assert answer.status_code == 429
-    assert "Too many sign-in attempts" in answer.text
+    assert "Too many failed sign-in attempts" in answer.text
 
 
 def agent_socket(server, cookie: str, origin: str) -> SocketClient:

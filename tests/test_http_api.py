@@ -350,3 +350,22 @@ def test_page_size_is_capped_at_100(client, ctx, people):
         make_conversation(f"Cap {i}", "hello")
     answer = client.get("/api/v1/conversations?per_page=500", headers=bearer(people["agent"]))
     assert answer.status_code == 200 and answer.json["total"] == 3
+
+
+def test_successful_sign_ins_are_never_throttled(app, client, people):
+    from support.ratelimit import limiter
+
+    app.config["LIMIT_LOGIN"] = "3/minute"
+    limiter.init_app(app)
+    credentials = {"email": "agent@example.com", "password": "password-2"}
+    codes = [client.post("/api/v1/auth/token", json=credentials).status_code for _ in range(8)]
+    assert codes == [200] * 8
+    bad = {"email": "agent@example.com", "password": "nope"}
+    assert [client.post("/api/v1/auth/token", json=bad).status_code for _ in range(4)] == [
+        401,
+        401,
+        401,
+        429,
+    ]
+    # Once failures spent the limit, even the right password waits.
+    assert client.post("/api/v1/auth/token", json=credentials).status_code == 429

@@ -19,9 +19,8 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..ratelimit import limiter
 from ..services import agents, audit
-from ..services.errors import ServiceError
+from ..services.errors import RateLimited, ServiceError, Unauthorized
 from .forms import LoginForm, LogoutForm, SetupForm
 from .security import apply_page_headers, init_session_cookie
 
@@ -50,14 +49,6 @@ def _safe_next(target: str | None) -> str:
     return url_for("dashboard.index")
 
 
-def _login_allowed(email: str) -> bool:
-    """Count this attempt against the address and the account; False once either is spent.
-    Every attempt counts, so a guesser cannot learn a password by its success past the limit."""
-    by_address = limiter.allow("login", "ip:" + _client_address())
-    by_account = limiter.allow("login", "account:" + agents.normalise_email(email))
-    return by_address and by_account
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Show the sign-in form; check credentials, throttled, and start a fresh session."""
@@ -68,12 +59,13 @@ def login():
         status = 400 if request.method == "POST" else 200
         return render_template("auth/login.html", form=form), status
     email = form.email.data or ""
-    if not _login_allowed(email):
+    try:
+        agent = agents.sign_in(email, form.password.data or "", _client_address())
+    except RateLimited:
         # Not audited: past the limit a flood must cost no writes.
-        message = "Too many sign-in attempts. Wait a minute, then try again."
+        message = "Too many failed sign-in attempts. Wait a minute, then try again."
         return render_template("auth/login.html", form=form, error=message), 429
-    agent = agents.authenticate(email, form.password.data or "")
-    if agent is None:
+    except Unauthorized:
         audit.record(None, "login_failed", target=email[:200], ip=_client_address())
         return render_template("auth/login.html", form=form, error="Wrong email or password."), 401
     session.clear()  # a new session at sign-in: nothing planted before it survives

@@ -10,7 +10,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import Agent, ApiToken, SetupToken, utcnow
-from .errors import Conflict, InvalidPayload, NotFound
+from ..ratelimit import limiter
+from .errors import Conflict, InvalidPayload, NotFound, RateLimited, Unauthorized
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -86,6 +87,22 @@ def authenticate(email: str, password: str) -> Agent | None:
     if not check_password_hash(agent.password_hash, password or ""):
         return None
     return agent if agent.active else None
+
+
+def sign_in(email: str, password: str, address: str) -> Agent:
+    """Check credentials for the dashboard and ``/api/v1/auth/token``, throttled against
+    password guessing: failures count per address and per account (``LIMIT_LOGIN``), and once
+    either is spent every attempt is refused, the right password too, until the window moves
+    on. Successful sign-ins count nothing, so busy teams and scripts are never locked out."""
+    keys = [f"ip:{address}", f"account:{normalise_email(email)}"]
+    if any(limiter.spent("login", key) for key in keys):
+        raise RateLimited("too many failed sign-in attempts; wait a minute and try again")
+    agent = authenticate(email, password)
+    if agent is None:
+        for key in keys:
+            limiter.allow("login", key)
+        raise Unauthorized("wrong email or password")
+    return agent
 
 
 def load_session_agent(session_id: str) -> Agent | None:
