@@ -10,7 +10,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import realtime
+from . import cli, realtime
 from .admin.views import bp as admin_bp
 from .api import admin_api, health, v1, widget
 from .chat.agent import AgentNamespace
@@ -37,6 +37,7 @@ def resource_dir(name: str) -> str:
 
 
 def build_app(config: dict | None = None) -> Flask:
+    """A new application; safe to call many times (tests), as nothing registers on import."""
     app = Flask(
         "support",
         instance_path=os.environ.get("SUPPORT_INSTANCE_PATH") or None,
@@ -51,8 +52,6 @@ def build_app(config: dict | None = None) -> Flask:
     _register_http(app)
     socketio.on_namespace(VisitorNamespace("/visitor"))
     socketio.on_namespace(AgentNamespace("/agent"))
-    from . import cli
-
     cli.init_app(app)
     if os.environ.get("FLASK_RUN_FROM_CLI") == "true":
         # `flask --app support run` (development): bring the schema up to date like every
