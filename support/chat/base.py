@@ -25,12 +25,21 @@ def fail(code: str, message: str) -> dict:
     return {"ok": False, "error": {"code": code, "message": message}}
 
 
+def request_origins() -> list[str]:
+    """The request's ``Origin`` values. Some clients send a second Origin header; the server
+    then sees both, joined by a comma, and each must pass."""
+    return [
+        o.strip().rstrip("/") for o in request.headers.get("Origin", "").split(",") if o.strip()
+    ]
+
+
+def is_own_origin(origin: str) -> bool:
+    return urlsplit(origin).netloc == request.host
+
+
 def origin_is_own() -> bool:
-    """True when the request has no ``Origin`` or names only this server's own origin. (Some
-    clients send a second Origin header; the server then sees both, joined by a comma, and
-    every one of them must be ours.)"""
-    origins = [o.strip() for o in request.headers.get("Origin", "").split(",") if o.strip()]
-    return all(urlsplit(origin).netloc == request.host for origin in origins)
+    """True when the request has no ``Origin`` or names only this server's own origin."""
+    return all(is_own_origin(origin) for origin in request_origins())
 
 
 class EventNamespace(Namespace):

@@ -11,14 +11,15 @@ from ..services import conversations, visitors
 from ..services.errors import Unauthorized
 from ..services.settings import allowed_origins
 from . import payloads
-from .base import EventNamespace, origin_is_own
+from .base import EventNamespace, is_own_origin, request_origins
 
 
 def _origin_allowed() -> bool:
-    if origin_is_own():
-        return True
+    """The widget's frame (our own origin) or a site on the allowed list (PROTOCOL §1)."""
     allowed = allowed_origins(current_app.config["ALLOWED_ORIGINS"])
-    return allowed is None or request.headers.get("Origin", "").rstrip("/") in allowed
+    if allowed is None:
+        return True
+    return all(is_own_origin(o) or o in allowed for o in request_origins())
 
 
 class VisitorNamespace(EventNamespace):

@@ -388,3 +388,25 @@ def test_deactivating_an_agent_drops_its_sockets(server_factory):
     refused = SocketClient(server.url, "/agent", {"token": server.token("bob")}, connect=False)
     with pytest.raises(socketio.exceptions.ConnectionError):
         refused.connect()
+
+
+def test_visitor_sockets_only_from_allowed_origins(server_factory):
+    server = server_factory(SUPPORT_ALLOWED_ORIGINS="https://shop.example")
+    token = server.new_visitor()["token"]
+    allowed = SocketClient(
+        server.url, "/visitor", {"token": token}, headers={"Origin": "https://shop.example"}
+    )
+    assert allowed.ok("conversation:get", {})["conversation"] is None
+    allowed.close()
+    own = server.visitor(token=token)  # the widget's frame: the server's own origin
+    own.close()
+    foreign = SocketClient(
+        server.url,
+        "/visitor",
+        {"token": token},
+        headers={"Origin": "https://evil.example"},
+        connect=False,
+    )
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        foreign.connect()
+    assert foreign.connect_errors[-1]["data"] == {"code": "forbidden"}
