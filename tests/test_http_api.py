@@ -99,6 +99,14 @@ def test_widget_api_answers_cors_for_allowed_origins(client):
 
 def test_cors_is_limited_to_configured_origins(app, client):
     app.config["ALLOWED_ORIGINS"] = "https://shop.example"
+    refused = client.post(
+        "/api/widget/visitors", json={}, headers={"Origin": "https://evil.example"}
+    )
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "forbidden"
+    accepted = client.post(
+        "/api/widget/visitors", json={}, headers={"Origin": "https://shop.example"}
+    )
+    assert accepted.status_code == 201
     assert (
         "Access-Control-Allow-Origin"
         not in client.get("/api/widget/config", headers={"Origin": "https://evil.example"}).headers

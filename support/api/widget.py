@@ -5,6 +5,8 @@ these from their own pages, so answers carry CORS headers for them."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, current_app, jsonify, request
 
 from ..chat.payloads import VisitorProfile, describe
@@ -17,15 +19,17 @@ bp = Blueprint("widget_api", __name__, url_prefix="/api/widget")
 install_json_errors(bp)
 
 
+def _origin_allowed(origin: str) -> bool:
+    """This server itself, or a site on the allowed list (PROTOCOL §1)."""
+    allowed = settings.allowed_origins(current_app.config["ALLOWED_ORIGINS"])
+    own = urlsplit(origin).netloc == request.host
+    return allowed is None or own or origin.rstrip("/") in allowed
+
+
 def _cors_origin() -> str | None:
     """The value for ``Access-Control-Allow-Origin``, or None to send none."""
     origin = request.headers.get("Origin")
-    if not origin:
-        return None
-    allowed = settings.allowed_origins(current_app.config["ALLOWED_ORIGINS"])
-    if allowed is None or origin.rstrip("/") in allowed:
-        return origin
-    return None
+    return origin if origin and _origin_allowed(origin) else None
 
 
 @bp.after_request
@@ -55,6 +59,9 @@ def create_visitor():
     """A new visitor token. Called when someone first starts a chat, never on page load."""
     if request.method == "OPTIONS":
         return "", 204
+    origin = request.headers.get("Origin")
+    if origin and not _origin_allowed(origin):
+        return error_response("forbidden", "this site may not use the widget", 403)
     body = request.get_json(silent=True)
     if body is None and request.get_data():
         return error_response("invalid_payload", "the body must be a JSON object", 400)
