@@ -5,12 +5,9 @@ from __future__ import annotations
 import json
 
 from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
-from sqlalchemy import select
 
 from ..api.query import search_from_args
 from ..api.v1 import transcript_download
-from ..extensions import db
-from ..models import Message
 from ..services import agents, conversations, reports, transcripts, visitors
 from ..services.errors import ServiceError
 from ..services.search import Search, search_conversations
@@ -76,13 +73,11 @@ def export_transcripts():
 def transcript_page(conversation_id: str):
     """One conversation: every message and note with its time, and what can be done with it."""
     conversation = conversations.get_conversation(conversation_id)
-    messages = db.session.scalars(
-        select(Message).where(Message.conversation_id == conversation.id).order_by(Message.seq)
-    )
+    messages = conversations.messages_after(conversation, 0, include_private=True)
     return render_template(
         "admin/transcript.html",
         conversation=conversation,
-        messages=list(messages),
+        messages=messages,
         visitor=conversation.visitor,
     )
 
