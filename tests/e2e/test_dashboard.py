@@ -217,3 +217,40 @@ def test_dashboard_has_no_serious_accessibility_violations(server, page, visitor
         if v["impact"] in ("serious", "critical")
     ]
     assert serious == []
+
+
+def test_lost_ack_shows_failed_and_retry_stores_once(server, page, visitors):
+    """The server stores a reply but neither its ack nor its broadcast reaches the page: the
+    reply shows as failed, and Retry (same client_id) is answered with the stored message,
+    which is stored once."""
+    dropped = {}
+
+    def route(ws):
+        server_side = ws.connect_to_server()
+
+        def to_page(message):
+            kind = message[:2] if isinstance(message, str) else None
+            if "lost ack" in str(message) and kind in ("42", "43") and kind not in dropped:
+                dropped[kind] = message  # the first event frame and the first ack
+                return
+            ws.send(message)
+
+        server_side.on_message(to_page)
+
+    page.route_web_socket("**/socket.io/**", route)
+    sign_in(page, server, "alice")
+    visitor, cid = start_conversation(server, "Is anyone there?", name="Ack Lost")
+    visitors.append(visitor)
+    inbox_item(page, cid).click()
+    page.get_by_test_id("claim").click()
+    reply(page, "lost ack, but stored")
+    visitor.wait_for("message:new", lambda m: m["body"] == "lost ack, but stored")
+    retry = page.get_by_test_id("retry")
+    expect(retry).to_be_visible(timeout=20_000)
+    assert set(dropped) == {"42", "43"}
+    retry.click()
+    expect(retry).to_have_count(0)
+    mine = page.locator('[data-testid="message"][data-sender="agent"]', has_text="lost ack")
+    expect(mine).to_have_count(1)
+    stored = server.api("GET", f"/api/v1/conversations/{cid}").json()["messages"]
+    assert [m["body"] for m in stored] == ["Is anyone there?", "lost ack, but stored"]
