@@ -10,7 +10,7 @@ import pytest
 
 from support.extensions import db
 from support.models import Conversation, Message, Visitor, utcnow
-from support.services import agents, conversations, transcripts, visitors
+from support.services import agents, conversations, receipts, transcripts, visitors
 from support.services.errors import AlreadyAssigned, ConversationClosed, Forbidden, RateLimited
 
 
@@ -182,11 +182,11 @@ def test_read_marks_move_forward_only_and_reset_unread(ctx):
     for i in range(3):
         _, conversation = conversations.post_visitor_message(visitor, str(i), "m")
     assert conversation.unread_by_agents == 3
-    conversations.mark_read_by_agent(agent, conversation.id, 2)
+    receipts.mark_read_by_agent(agent, conversation.id, 2)
     assert conversation.unread_by_agents == 1
-    conversations.mark_read_by_agent(agent, conversation.id, 1)
+    receipts.mark_read_by_agent(agent, conversation.id, 1)
     assert conversation.agent_read_seq == 2
-    conversations.mark_read_by_visitor(visitor, 99)
+    receipts.mark_read_by_visitor(visitor, 99)
     assert conversation.visitor_read_seq == 3
 
 

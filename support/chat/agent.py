@@ -8,7 +8,7 @@ from flask_socketio import join_room
 from socketio.exceptions import ConnectionRefusedError  # noqa: A004 (the one python-socketio sends to the client)
 
 from ..serializers import conversation_dict, message_dict, visitor_detail_dict
-from ..services import agents, canned, conversations
+from ..services import agents, canned, conversations, receipts
 from ..services.errors import Unauthorized
 from ..services.presence import presence
 from . import payloads
@@ -127,12 +127,12 @@ class AgentNamespace(EventNamespace):
 
     def on_typing(self, payload):
         data = payloads.AgentTyping.model_validate(payload)
-        conversations.agent_typing(self._agent(), data.conversation_id, data.typing)
+        receipts.agent_typing(self._agent(), data.conversation_id, data.typing)
         return {}
 
     def on_messages_read(self, payload):
         data = payloads.AgentReadMark.model_validate(payload)
-        conversations.mark_read_by_agent(self._agent(), data.conversation_id, data.seq)
+        receipts.mark_read_by_agent(self._agent(), data.conversation_id, data.seq)
         return {}
 
     def on_sync(self, payload):

@@ -7,7 +7,7 @@ from flask_socketio import join_room
 from socketio.exceptions import ConnectionRefusedError  # noqa: A004 (the one python-socketio sends to the client)
 
 from ..serializers import conversation_dict, message_dict, visitor_dict
-from ..services import conversations, visitors
+from ..services import conversations, receipts, visitors
 from ..services.errors import Unauthorized
 from ..services.settings import allowed_origins
 from . import payloads
@@ -85,12 +85,12 @@ class VisitorNamespace(EventNamespace):
 
     def on_typing(self, payload):
         data = payloads.Typing.model_validate(payload)
-        conversations.visitor_typing(self._visitor(), data.typing)
+        receipts.visitor_typing(self._visitor(), data.typing)
         return {}
 
     def on_messages_read(self, payload):
         data = payloads.ReadMark.model_validate(payload)
-        conversations.mark_read_by_visitor(self._visitor(), data.seq)
+        receipts.mark_read_by_visitor(self._visitor(), data.seq)
         return {}
 
     def on_sync(self, payload):
