@@ -10,9 +10,10 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, realtime
+from . import cli, realtime, safe_json
 from .admin.views import bp as admin_bp
 from .api import admin_api, health, v1, widget
+from .api.errors import install_api_not_found
 from .chat.agent import AgentNamespace
 from .chat.visitor import VisitorNamespace
 from .config import load_config
@@ -20,6 +21,7 @@ from .dashboard.views import bp as dashboard_bp
 from .db_driver import configure_sqlite
 from .extensions import csrf, db, login_manager, migrate, socketio
 from .ratelimit import limiter
+from .safe_json import SafeJSONProvider
 from .services import agents
 from .services import presence as presence_service
 from .widget.views import bp as widget_bp
@@ -86,6 +88,7 @@ def _init_extensions(app: Flask) -> None:
         channel=app.config.get("MESSAGE_QUEUE_CHANNEL") or "flask-socketio",
         cors_allowed_origins="*",  # each namespace checks origins itself (PROTOCOL §1)
         max_http_buffer_size=MAX_FRAME_BYTES,
+        json=safe_json,
         ping_interval=20,
         ping_timeout=20,
     )
@@ -100,6 +103,8 @@ def _register_http(app: Flask) -> None:
         app.register_blueprint(blueprint)
     for blueprint in (widget_bp, dashboard_bp, admin_bp):
         app.register_blueprint(blueprint)
+    install_api_not_found(app)
+    app.json = SafeJSONProvider(app)
 
     @app.after_request
     def security_headers(response):

@@ -5,6 +5,7 @@ Ids are opaque strings (UUID hex). Times are stored as naive UTC and serialised 
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 
@@ -29,6 +30,17 @@ from .extensions import db
 def new_id() -> str:
     """An opaque, unguessable id."""
     return uuid.uuid4().hex
+
+
+ID_PATTERN = re.compile(r"[0-9a-f]{32}")
+
+
+def by_id(model, value):
+    """The row of ``model`` with primary key ``value``, or None. Anything that cannot be one of
+    our ids (wrong type, NUL bytes, 10 KB of text) is unknown without asking the database."""
+    if not isinstance(value, str) or ID_PATTERN.fullmatch(value) is None:
+        return None
+    return db.session.get(model, value)
 
 
 def utcnow() -> datetime:

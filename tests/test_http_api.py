@@ -138,7 +138,7 @@ def test_auth_token(client, people):
         "/api/v1/auth/token", json={"email": "agent@example.com", "password": "nope"}
     )
     assert wrong.status_code == 401 and wrong.json["error"]["code"] == "unauthorized"
-    assert client.post("/api/v1/auth/token", json=["x"]).status_code == 400
+    assert client.post("/api/v1/auth/token", json=["x"]).status_code == 401
 
 
 def test_auth_token_is_throttled(app, client, people):

@@ -55,7 +55,7 @@ def stream_export(search: Search, fmt: str) -> Response:
     """Every matching conversation as one CSV or JSON download, written as it is read so that
     memory stays flat however many there are (shared with the admin API)."""
     body, mimetype = reports.export_stream(search, fmt)
-    response = Response(stream_with_context(body), mimetype=mimetype)
+    response = Response(stream_with_context(body), content_type=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="conversations.{fmt}"'
     return response
 

@@ -227,7 +227,7 @@ def export_conversations():
     search_conversations(search, g.agent)  # validates before streaming starts
     body, mimetype = reports.export_stream(search, fmt)
     _audit("transcripts_exported", None, {"format": fmt, "via": "api"})
-    response = Response(stream_with_context(body), mimetype=mimetype)
+    response = Response(stream_with_context(body), content_type=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="conversations.{fmt}"'
     return response
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ..services.errors import ServiceError
@@ -38,3 +38,15 @@ def install_json_errors(blueprint: Blueprint) -> None:
     """Answer service errors and HTTP errors of ``blueprint`` as JSON."""
     blueprint.register_error_handler(ServiceError, _service_error)
     blueprint.register_error_handler(HTTPException, _http_error)
+
+
+def install_api_not_found(app) -> None:
+    """Routing errors (unknown path, wrong method) happen before any blueprint is chosen, so
+    the app answers them: JSON under ``/api/``, Flask's usual page elsewhere."""
+
+    @app.errorhandler(404)
+    @app.errorhandler(405)
+    def api_routing_error(error: HTTPException):
+        if request.path.startswith("/api/"):
+            return _http_error(error)
+        return error

@@ -47,11 +47,11 @@ def admin_required(view):
 def issue_token():
     """Exchange an email and password for a bearer token (failures are throttled)."""
     body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidPayload("send a JSON object with email and password")
+    body = body if isinstance(body, dict) else {}
     email, password = body.get("email"), body.get("password")
     if not isinstance(email, str) or not isinstance(password, str):
-        raise InvalidPayload("email and password must be strings")
+        # PROTOCOL §3: anything but good credentials is a 401.
+        raise Unauthorized("send a JSON object with the email and password of an agent")
     agent = agents.sign_in(email, password, request.remote_addr or "unknown")
     token = agents.issue_api_token(agent, label="api")
     return jsonify({"token": token, "agent": agent_dict(agent, with_email=True)})
@@ -92,7 +92,7 @@ def transcript_download(conversation_id: str, fmt: str) -> Response:
         raise InvalidPayload("format must be txt, csv or json")
     conversation = conversations.get_conversation(conversation_id)
     mimetype, render = TRANSCRIPT_FORMATS[fmt]
-    response = Response(render(conversation), mimetype=mimetype)
+    response = Response(render(conversation), content_type=mimetype)
     filename = f"conversation-{conversation.id}.{fmt}"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -11,6 +11,7 @@ from flask_socketio import Namespace
 from pydantic import ValidationError
 
 from ..extensions import db
+from ..safe_json import MALFORMED_EVENT
 from ..services.errors import InvalidPayload, ServiceError
 from .payloads import describe
 
@@ -66,6 +67,8 @@ class EventNamespace(Namespace):
     def trigger_event(self, event, sid, *args):
         if self._is_lifecycle(event, sid):
             return super().trigger_event(event, sid, *args)
+        if event == MALFORMED_EVENT:
+            return fail("invalid_payload", "the payload is not valid JSON or is nested too deeply")
         if event not in self.EVENTS:
             return fail("unknown_event", f"unknown event {str(event)[:64]!r}")
         handler = getattr(self, "on_" + event.replace(":", "_"))

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import Agent, ApiToken, SetupToken, utcnow
+from ..models import Agent, ApiToken, SetupToken, by_id, utcnow
 from ..ratelimit import limiter
 from .errors import Conflict, InvalidPayload, NotFound, RateLimited, Unauthorized
 
@@ -20,7 +20,18 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
 def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _storable(text) -> bool:
+    """Text a database can hold and compare: no NUL, no lone surrogates."""
+    if not isinstance(text, str) or "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def normalise_email(email: str) -> str:
@@ -60,11 +71,13 @@ def set_password(agent: Agent, password: str) -> None:
 
 
 def find_by_email(email: str) -> Agent | None:
+    if not _storable(email):
+        return None
     return db.session.scalar(select(Agent).where(Agent.email == normalise_email(email)))
 
 
 def get_agent(agent_id: str) -> Agent:
-    agent = db.session.get(Agent, agent_id) if isinstance(agent_id, str) else None
+    agent = by_id(Agent, agent_id)
     if agent is None:
         raise NotFound("no such agent")
     return agent
@@ -80,7 +93,9 @@ def count_agents() -> int:
 
 def authenticate(email: str, password: str) -> Agent | None:
     """The active agent with these credentials, or None."""
-    agent = find_by_email(email) if isinstance(email, str) else None
+    agent = find_by_email(email)
+    if not _storable(password):
+        password = ""
     if agent is None or not agent.password_hash:
         check_password_hash(_DUMMY_HASH, password or "")
         return None
@@ -94,7 +109,7 @@ def sign_in(email: str, password: str, address: str) -> Agent:
     password guessing: failures count per address and per account (``LIMIT_LOGIN``), and once
     either is spent every attempt is refused, the right password too, until the window moves
     on. Successful sign-ins count nothing, so busy teams and scripts are never locked out."""
-    keys = [f"ip:{address}", f"account:{normalise_email(email)}"]
+    keys = [f"ip:{address}", f"account:{_digest(normalise_email(email))}"]
     if any(limiter.spent("login", key) for key in keys):
         raise RateLimited("too many failed sign-in attempts; wait a minute and try again")
     agent = authenticate(email, password)
@@ -108,7 +123,7 @@ def sign_in(email: str, password: str, address: str) -> Agent:
 def load_session_agent(session_id: str) -> Agent | None:
     """Flask-Login's loader: ``agent_id:session_version``, so bumped versions are signed out."""
     agent_id, _, version = (session_id or "").partition(":")
-    agent = db.session.get(Agent, agent_id) if agent_id else None
+    agent = by_id(Agent, agent_id)
     if agent is None or not agent.active or str(agent.session_version) != version:
         return None
     return agent
@@ -141,7 +156,7 @@ def list_tokens(agent: Agent) -> list[ApiToken]:
 
 
 def revoke_token(agent: Agent, token_id: str) -> None:
-    row = db.session.get(ApiToken, token_id)
+    row = by_id(ApiToken, token_id)
     if row is None or row.agent_id != agent.id:
         raise NotFound("no such token")
     row.revoked_at = row.revoked_at or utcnow()
@@ -195,5 +210,5 @@ def create_first_admin(plain: str, email: str, name: str, password: str) -> Agen
 
 def load_active(agent_id: str) -> Agent | None:
     """The agent with this id while it is active."""
-    agent = db.session.get(Agent, agent_id)
+    agent = by_id(Agent, agent_id)
     return agent if agent is not None and agent.active else None

@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import CannedResponse
+from ..models import CannedResponse, by_id
 from .errors import Conflict, InvalidPayload, NotFound
 
 SHORTCUT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -18,7 +18,7 @@ def list_responses() -> list[CannedResponse]:
 
 
 def get_response(response_id: str) -> CannedResponse:
-    row = db.session.get(CannedResponse, response_id) if isinstance(response_id, str) else None
+    row = by_id(CannedResponse, response_id)
     if row is None:
         raise NotFound("no such canned response")
     return row

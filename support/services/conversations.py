@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import events
 from ..extensions import db
-from ..models import Agent, Conversation, Message, Visitor, utcnow
+from ..models import Agent, Conversation, Message, Visitor, by_id, utcnow
 from ..ratelimit import limiter
 from ..serializers import conversation_dict, message_dict
 from .errors import (
@@ -60,9 +60,7 @@ def current_conversation(visitor: Visitor) -> Conversation | None:
 
 
 def get_conversation(conversation_id) -> Conversation:
-    conversation = (
-        db.session.get(Conversation, conversation_id) if isinstance(conversation_id, str) else None
-    )
+    conversation = by_id(Conversation, conversation_id)
     if conversation is None:
         raise NotFound("no such conversation")
     return conversation
@@ -318,7 +316,7 @@ def transfer(agent: Agent, conversation_id: str, target_agent_id: str) -> Conver
     _check_may_manage(agent, conversation)
     if conversation.status != "open":
         raise ConversationClosed("this conversation is closed")
-    target = db.session.get(Agent, target_agent_id) if isinstance(target_agent_id, str) else None
+    target = by_id(Agent, target_agent_id)
     if target is None or not target.active:
         raise NotFound("no such agent")
     previous = conversation.assignee_id

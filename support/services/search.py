@@ -104,7 +104,7 @@ def _date_conditions(since: date | None, until: date | None) -> list:
     conditions = []
     if since:
         conditions.append(Conversation.created_at >= datetime.combine(since, time.min))
-    if until:
+    if until and until < date.max:
         end = datetime.combine(until + timedelta(days=1), time.min)
         conditions.append(Conversation.created_at < end)
     return conditions

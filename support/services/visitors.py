@@ -8,7 +8,7 @@ import hmac
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..extensions import db
-from ..models import Visitor, utcnow
+from ..models import Visitor, by_id, utcnow
 from .errors import NotFound
 
 TOKEN_SALT = "support.visitor"  # noqa: S105 (a salt that separates token kinds, not a secret)
@@ -46,7 +46,7 @@ def visitor_for_token(token, secret_key: str) -> Visitor | None:
     except BadSignature:
         return None
     visitor_id = data.get("v") if isinstance(data, dict) else None
-    return db.session.get(Visitor, visitor_id) if isinstance(visitor_id, str) else None
+    return by_id(Visitor, visitor_id)
 
 
 def create_visitor(
@@ -88,12 +88,12 @@ def touch(visitor: Visitor) -> None:
 
 
 def visitor_by_id(visitor_id: str) -> Visitor | None:
-    return db.session.get(Visitor, visitor_id)
+    return by_id(Visitor, visitor_id)
 
 
 def get_visitor(visitor_id: str) -> Visitor:
     """The visitor with this id, or ``NotFound``."""
-    visitor = db.session.get(Visitor, visitor_id) if isinstance(visitor_id, str) else None
+    visitor = by_id(Visitor, visitor_id)
     if visitor is None:
         raise NotFound("no such visitor")
     return visitor

@@ -164,3 +164,43 @@ def test_unique_ids_do_not_collide(visitor):
         for _ in range(3)
     }
     assert len(ids) == 3
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        '["message:send",' + "[" * 3000 + "]" * 3000 + "]",
+        '["message:send",{"client_id":"a","body":' + '{"x":' * 2000 + "1" + "}" * 2000 + "}]",
+        '["message:send",{"client_id":',
+    ],
+)
+def test_undecodable_payloads_are_answered(server, frame):
+    """Raw frames a JSON library cannot decode still get an ``invalid_payload`` ack, and the
+    connection stays usable."""
+    import json
+
+    import websocket
+
+    token = server.new_visitor()["token"]
+    ws = websocket.create_connection(
+        server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
+    )
+    try:
+        ws.recv()  # engine.io open
+        ws.send("40/visitor," + json.dumps({"token": token}))
+        assert ws.recv().startswith("40/visitor")
+        ws.send("42/visitor,7" + frame)
+        answer = ws.recv()
+        assert answer.startswith("43/visitor,7")
+        ack = json.loads(answer[len("43/visitor,7") :])[0]
+        assert ack["ok"] is False and ack["error"]["code"] == "invalid_payload"
+        ws.send('42/visitor,8["conversation:get",{}]')
+        assert json.loads(ws.recv()[len("43/visitor,8") :])[0]["ok"] is True
+    finally:
+        ws.close()
+
+
+@pytest.mark.parametrize("event", ["conversation:open", "conversation:claim", "sync"])
+def test_ids_with_nul_bytes_are_not_found(agent, event):
+    ack = agent.call(event, {"conversation_id": "a\x00b", "after_seq": 0})
+    assert ack["ok"] is False and ack["error"]["code"] == "not_found"
