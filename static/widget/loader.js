@@ -156,8 +156,10 @@
       try { stored = localStorage.getItem(KEY); } catch (err) { /* storage denied */ }
       if (stored) post({ type: "restore", token: stored });
       post({ type: "page", url: location.href, referrer: doc.referrer });
-      if (isOpen) post({ type: "open" });
       queue.splice(0).forEach(post);
+      /* Opened before the frame had loaded: focusing a cross-site frame that is still loading
+         can leave Chromium's keyboard input outside it (typed text lost), so focus it now. */
+      if (isOpen) frame.focus();
       emit("ready", {});
     } else if (d.type === "close") close();
     else if (d.type === "config") {
@@ -188,7 +190,7 @@
     css(frame, { display: "block" });
     place();
     label();
-    frame.focus();
+    if (ready) frame.focus();
     post({ type: "open" });
     emit("open", {});
   }

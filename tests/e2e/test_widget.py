@@ -495,3 +495,22 @@ def test_unread_count_survives_a_reload(server, page, host_url, agent):
     launcher.click()
     page.reload()
     expect(page.get_by_test_id("support-launcher")).to_have_attribute("aria-label", "Open chat")
+
+
+def test_opening_from_the_host_page_before_the_frame_loads(server, browser, host_url, agent):
+    """SupportWidget.open() straight away, then type and send. Chromium once left keyboard
+    focus outside a cross-site frame that loaded while already shown (about one load in five
+    lost the typed text), so this repeats."""
+    for attempt in range(6):
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(host_url)
+        page.wait_for_function("window.SupportWidget")
+        page.evaluate("SupportWidget.open()")
+        frame = frame_of(page)
+        frame.get_by_test_id("start-chat").click()
+        body = f"early open {attempt}"
+        frame.get_by_test_id("chat-input").fill(body)
+        frame.get_by_test_id("chat-send").click()
+        agent.wait_for("message:new", lambda m, b=body: m["body"] == b)
+        context.close()
