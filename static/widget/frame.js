@@ -770,7 +770,7 @@
       }
     });
     /* Without a socket (no visitor yet), availability comes from polling the config while open. */
-    setInterval(function () { if (state.open && !state.socket) loadConfig(); }, 30000);
+    setInterval(function () { if (state.open && !state.socket) loadConfig(); }, 10000);
     state.token = store.read();
     el.panel.hidden = false;
     show("home", false);
