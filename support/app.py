@@ -88,10 +88,11 @@ def _init_extensions(app: Flask) -> None:
         channel=app.config.get("MESSAGE_QUEUE_CHANNEL") or "flask-socketio",
         cors_allowed_origins="*",  # each namespace checks origins itself (PROTOCOL §1)
         max_http_buffer_size=MAX_FRAME_BYTES,
-        json=safe_json,
         ping_interval=20,
         ping_timeout=20,
     )
+    # Socket.IO packets only (not engine.io's, whose "probe" must stay a plain string).
+    socketio.server.packet_class.json = safe_json
     limiter.init_app(app)
     presence_service.init_app(app)
     realtime.init_app(app)

@@ -211,11 +211,16 @@
 
   socket.on("conversation:updated", function (conv) {
     remember(conv);
+    var inHistory = state.history.some(function (past, i) {
+      if (past.id === conv.id) state.history[i] = conv;
+      return past.id === conv.id;
+    });
     if (conv.id === state.openId) {
       state.conv = conv;
       renderHeader();
       renderTranscript();
     }
+    if (inHistory) renderContext();
     scheduleRefresh();
   });
 

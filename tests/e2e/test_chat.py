@@ -410,3 +410,19 @@ def test_visitor_sockets_only_from_allowed_origins(server_factory):
     with pytest.raises(socketio.exceptions.ConnectionError):
         foreign.connect()
     assert foreign.connect_errors[-1]["data"] == {"code": "forbidden"}
+
+
+def test_long_polling_clients_upgrade_to_websocket(server):
+    """Browsers start on HTTP long-polling and upgrade; the upgrade must work (its probe is a
+    plain engine.io packet that no JSON hook may touch)."""
+    client = socketio.Client(reconnection=False)
+    client.connect(server.url, namespaces=["/agent"], auth={"token": server.token("alice")})
+    try:
+        deadline = time.monotonic() + 10
+        while client.transport() != "websocket" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert client.transport() == "websocket"
+        ack = client.call("inbox:list", {"view": "open"}, namespace="/agent")
+        assert ack["ok"] is True
+    finally:
+        client.disconnect()

@@ -229,9 +229,13 @@ def test_lost_ack_shows_failed_and_retry_stores_once(server, page, visitors):
         server_side = ws.connect_to_server()
 
         def to_page(message):
-            kind = message[:2] if isinstance(message, str) else None
-            if "lost ack" in str(message) and kind in ("42", "43") and kind not in dropped:
-                dropped[kind] = message  # the first event frame and the first ack
+            text = message if isinstance(message, str) else ""
+            kind = "42" if text.startswith('42/agent,["message:new"') else "43"
+            wanted = text.startswith(("42/agent,", "43/agent,")) and '"message":{' in text
+            if kind == "42":
+                wanted = text.startswith('42/agent,["message:new"')
+            if wanted and "lost ack" in text and kind not in dropped:
+                dropped[kind] = text  # the reply's broadcast and its ack, once each
                 return
             ws.send(message)
 
