@@ -25,14 +25,7 @@ def mark_read_by_visitor(visitor: Visitor, seq: int) -> None:
     if seq <= conversation.visitor_read_seq:
         return
     conversation.visitor_read_seq = seq
-    events.record(
-        db.session,
-        "messages_read",
-        conversation=conversation_dict(conversation, for_agents=True),
-        seq=seq,
-        by="visitor",
-    )
-    db.session.commit()
+    _commit_read(conversation, seq, by="visitor")
 
 
 def mark_read_by_agent(agent: Agent, conversation_id: str, seq: int) -> None:
@@ -54,13 +47,13 @@ def mark_read_by_agent(agent: Agent, conversation_id: str, seq: int) -> None:
         )
         or 0
     )
-    events.record(
-        db.session,
-        "messages_read",
-        conversation=conversation_dict(conversation, for_agents=True),
-        seq=seq,
-        by="agent",
-    )
+    _commit_read(conversation, seq, by="agent")
+
+
+def _commit_read(conversation, seq: int, *, by: str) -> None:
+    """Record the moved read mark for the other side, and commit."""
+    data = conversation_dict(conversation, for_agents=True)
+    events.record(db.session, "messages_read", conversation=data, seq=seq, by=by)
     db.session.commit()
 
 

@@ -27,6 +27,7 @@ CHROMIUM_ARGS = [
 ]
 AXE_JS = Path(__file__).parent / "vendor" / "axe.min.js"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.fixture(scope="session")
@@ -110,3 +111,15 @@ def run_axe(page_or_frame) -> list:
     """axe-core's violations on a page or frame (vendored from npm, injected by the test)."""
     page_or_frame.add_script_tag(content=AXE_JS.read_text())
     return page_or_frame.evaluate("async () => (await axe.run()).violations")
+
+
+def save_screenshot(page, name: str, *, full_page: bool = False) -> None:
+    """Into ``test-artifacts/`` always; into ``docs/screenshots/`` (the README's pictures) only
+    with ``SUPPORT_UPDATE_SCREENSHOTS=1``, so running the tests never changes tracked files."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path), full_page=full_page)
+    assert path.stat().st_size > 10_000
+    if os.environ.get("SUPPORT_UPDATE_SCREENSHOTS") == "1":
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, DOCS_SCREENSHOTS / name)

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import embed_page
+from tests.e2e.conftest import embed_page, save_screenshot
 from tests.helpers import AGENTS, PASSWORD, ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 
 def sign_in_as_admin(page, server) -> None:
@@ -100,15 +99,14 @@ def test_screenshots_of_transcripts_and_reports(server, page):
         "with app.app_context():\n    upgrade_schema(app)\n    seed_demo(400, seed=5)\n"
     )
     subprocess.run([sys.executable, "-c", seed], env=server.env, check=True, cwd=ROOT)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": 1360, "height": 900})
     sign_in_as_admin(page, server)
     page.goto(server.url + "/admin/transcripts?status=closed")
     assert page.locator("[data-testid=transcript-row]").count() == 25
-    page.screenshot(path=str(SCREENSHOTS / "admin-transcripts.png"))
+    save_screenshot(page, "admin-transcripts.png")
     page.locator("[data-testid=transcript-row] a").first.click()
     page.wait_for_selector("[data-testid=transcript-message]")
-    page.screenshot(path=str(SCREENSHOTS / "admin-transcript.png"))
+    save_screenshot(page, "admin-transcript.png")
     page.goto(server.url + "/admin/reports")
     assert page.locator("svg.chart").count() == 3
-    page.screenshot(path=str(SCREENSHOTS / "admin-reports.png"), full_page=True)
+    save_screenshot(page, "admin-reports.png", full_page=True)

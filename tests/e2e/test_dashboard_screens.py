@@ -3,20 +3,16 @@ reconnect path (the server goes away and comes back; nothing is missing, nothing
 
 from __future__ import annotations
 
-import os
-import shutil
 import uuid
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import save_screenshot
 from tests.e2e.test_dashboard import inbox_item, reply, sign_in
 from tests.helpers import Server
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 CHROME_UA = (
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 "
     "(KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
@@ -25,17 +21,6 @@ CHROME_UA = (
 
 def say(visitor, body: str) -> dict:
     return visitor.ok("message:send", {"client_id": "v-" + uuid.uuid4().hex, "body": body})
-
-
-def save(page, name: str) -> None:
-    """Into test-artifacts always; into docs/screenshots with SUPPORT_UPDATE_SCREENSHOTS=1."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / name
-    page.screenshot(path=str(path))
-    assert path.stat().st_size > 10_000
-    if os.environ.get("SUPPORT_UPDATE_SCREENSHOTS") == "1":
-        DOCS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, DOCS / name)
 
 
 def test_inbox_and_conversation_screenshots(server, browser):
@@ -70,7 +55,7 @@ def test_inbox_and_conversation_screenshots(server, browser):
         page = context.new_page()
         sign_in(page, server, "alice")
         expect(page.get_by_test_id("inbox-item")).to_have_count(4)
-        save(page, "dashboard-inbox.png")
+        save_screenshot(page, "dashboard-inbox.png")
 
         first = say(visitors[0], "We are a team of 12 people.")["conversation"]["id"]
         inbox_item(page, first).click()
@@ -83,7 +68,7 @@ def test_inbox_and_conversation_screenshots(server, browser):
         say(visitors[0], "Perfect, and can we add more seats later?")
         expect(page.get_by_test_id("message")).to_have_count(5)
         page.get_by_test_id("reply-input").fill("Of course, seats can be added any time from")
-        save(page, "dashboard-conversation.png")
+        save_screenshot(page, "dashboard-conversation.png")
     finally:
         context.close()
         for visitor in visitors:
