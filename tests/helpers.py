@@ -78,6 +78,7 @@ class Server:
     def __init__(self, process: subprocess.Popen, url: str, env: dict, log: Path):
         self.process, self.url, self.env, self.log = process, url, env, log
         self._tokens: dict[str, str] = {}
+        self.drop_database = None
 
     @classmethod
     def start(
@@ -88,11 +89,16 @@ class Server:
         seed: bool = True,
         database_url: str | None = None,
     ) -> Server:
+        drop = None
+        if database_url is None:  # a database of its own, dropped when the server stops
+            database_url, drop = fresh_database_url(workdir)
         env = cls.environment(workdir, extra_env, database_url)
         if seed:
             script = SEED_AGENTS.format(agents=AGENTS, password=PASSWORD)
             subprocess.run([sys.executable, "-c", script], env=env, check=True, cwd=ROOT)
-        return cls.launch(env, workdir)
+        server = cls.launch(env, workdir)
+        server.drop_database = drop
+        return server
 
     @staticmethod
     def environment(workdir: Path, extra_env: dict | None, database_url: str | None) -> dict:
@@ -148,6 +154,9 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.drop_database is not None:
+            self.drop_database()
+            self.drop_database = None
 
     def token(self, who: str = "alice") -> str:
         """An API token for one of ``AGENTS``."""
