@@ -79,7 +79,7 @@ def server_factory(tmp_path_factory):
 
     yield start
     for server in started:
-        server.stop()
+        server.discard()
 
 
 @pytest.fixture(scope="module")

@@ -154,6 +154,11 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+    def discard(self) -> None:
+        """Stop for good, and drop the database ``start`` created (a stopped server may be
+        launched again on the same database, so ``stop`` keeps it)."""
+        self.stop()
         if self.drop_database is not None:
             self.drop_database()
             self.drop_database = None

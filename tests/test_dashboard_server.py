@@ -166,4 +166,4 @@ def test_printed_setup_link_creates_the_first_admin_once(tmp_path):
         ).json()
         assert token["agent"]["admin"] is True
     finally:
-        server.stop()
+        server.discard()

@@ -15,7 +15,7 @@ def gevent_server(tmp_path_factory):
     env = {"SUPPORT_ASYNC_MODE": "gevent"}
     server = helpers.Server.start(tmp_path_factory.mktemp("gevent"), env)
     yield server
-    server.stop()
+    server.discard()
 
 
 def test_round_trip_under_gevent(gevent_server):
