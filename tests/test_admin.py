@@ -131,17 +131,20 @@ def admin_routes(app) -> list[tuple[str, str]]:
 # --- who may open the admin pages --------------------------------------------------------------
 
 
+ADMIN_PAGES = [
+    "/admin/",
+    "/admin/agents",
+    "/admin/settings",
+    "/admin/canned",
+    "/admin/transcripts",
+    "/admin/reports",
+    "/admin/audit",
+]
+
+
 def test_admin_routes_cover_every_page(app):
     paths = {path for _, path in admin_routes(app)}
-    for expected in (
-        "/admin/",
-        "/admin/agents",
-        "/admin/settings",
-        "/admin/canned",
-        "/admin/transcripts",
-        "/admin/reports",
-        "/admin/audit",
-    ):
+    for expected in ADMIN_PAGES:
         assert expected in paths
 
 

@@ -7,19 +7,11 @@ from playwright.sync_api import Page
 
 from tests.e2e.conftest import run_axe
 from tests.e2e.test_admin_browser import sign_in_as_admin
+from tests.test_admin import ADMIN_PAGES
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-PAGES = [
-    "/admin/",
-    "/admin/agents",
-    "/admin/settings",
-    "/admin/canned",
-    "/admin/transcripts",
-    "/admin/reports",
-    "/admin/audit",
-    "/dashboard/",
-]
+PAGES = [*ADMIN_PAGES, "/dashboard/"]
 SERIOUS = ("serious", "critical")
 
 
