@@ -15,6 +15,7 @@ from .admin.views import bp as admin_bp
 from .api import admin_api, health, v1, widget
 from .api.errors import install_api_not_found
 from .chat.agent import AgentNamespace
+from .chat.gate import SocketGate
 from .chat.visitor import VisitorNamespace
 from .config import load_config
 from .dashboard.views import bp as dashboard_bp
@@ -22,7 +23,7 @@ from .db_driver import configure_sqlite
 from .extensions import csrf, db, login_manager, migrate, socketio
 from .ratelimit import limiter
 from .safe_json import SafeJSONProvider
-from .services import agents
+from .services import agent_sockets, agents
 from .services import presence as presence_service
 from .widget.views import bp as widget_bp
 
@@ -95,6 +96,8 @@ def _init_extensions(app: Flask) -> None:
     socketio.server.packet_class.json = safe_json
     limiter.init_app(app)
     presence_service.init_app(app)
+    agent_sockets.init_app(app)
+    app.wsgi_app = SocketGate(app.wsgi_app, socketio)  # in front of Engine.IO
     realtime.init_app(app)
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from . import events
 from .extensions import socketio
 from .serializers import public_conversation
+from .services.agent_sockets import agent_sockets
 
 log = logging.getLogger(__name__)
 
@@ -108,11 +109,12 @@ def _availability(online: bool) -> None:
     socketio.emit("availability", {"online": online}, namespace=VISITOR_NS)
 
 
-def _agent_deactivated(agent_id: str) -> None:
-    """Drop the sockets a deactivated agent holds on this process. (Each later event of a
-    socket elsewhere is refused anyway: handlers reload the agent and check it is active.)"""
-    participants = socketio.server.manager.get_participants(AGENT_NS, agent_room(agent_id))
-    for sid, _ in list(participants):
+def _credentials_withdrawn(agent_id: str, credentials: list[str]) -> None:
+    """Close the agent's sockets that were opened with a withdrawn credential, on whichever
+    process holds them: with a message queue, ``disconnect`` of a socket held elsewhere is
+    published to its process. (Until it closes, each of its events is refused anyway: the
+    namespace re-checks the socket's credential on every event.)"""
+    for sid in agent_sockets.take_withdrawn(agent_id, credentials):
         socketio.server.disconnect(sid, namespace=AGENT_NS)
 
 
@@ -129,7 +131,7 @@ HANDLERS = {
     "presence": _presence,
     "availability": _availability,
     "settings_changed": _settings_changed,
-    "agent_deactivated": _agent_deactivated,
+    "credentials_withdrawn": _credentials_withdrawn,
 }
 
 

@@ -4,6 +4,7 @@ what they receive."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -204,17 +205,64 @@ class Server:
         return requests.request(method, self.url + path, headers=headers, timeout=15, **kwargs)
 
 
+CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token(session: requests.Session, url: str) -> str:
+    """The Flask-WTF token a page of ``url`` carries in its forms, for ``session``."""
+    match = CSRF_FIELD.search(session.get(url, timeout=10).text)
+    assert match, "the form carries no CSRF token"
+    return match.group(1)
+
+
+def sign_in(
+    server, who: str = "alice", password: str = PASSWORD
+) -> tuple[requests.Session, requests.Response]:
+    """Sign in through the dashboard's form: ``(session with its cookie, the answer)``."""
+    session = requests.Session()
+    form = {"email": AGENTS[who]["email"], "password": password}
+    form["csrf_token"] = csrf_token(session, server.url + "/login")
+    answer = session.post(server.url + "/login", data=form, allow_redirects=False, timeout=10)
+    return session, answer
+
+
+def cookie_socket(
+    server, session: requests.Session, *, origin: str | None = None, csrf: str | None = None
+) -> SocketClient:
+    """An ``/agent`` socket opened the dashboard's way: the session cookie and the page's CSRF
+    token (``csrf``, by default read from the dashboard page), with one ``Origin`` header as a
+    browser sends it (the server's own unless ``origin`` says otherwise)."""
+    token = csrf if csrf is not None else csrf_token(session, server.url + "/dashboard/")
+    return SocketClient(
+        server.url,
+        "/agent",
+        {"csrf_token": token},
+        headers={"Cookie": f"session={session.cookies.get('session', '')}"},
+        origin=origin or server.url,
+    )
+
+
 class SocketClient:
     """A python-socketio client on one namespace that records every event it receives."""
 
     def __init__(
-        self, url: str, namespace: str, auth: dict | None, *, headers=None, connect: bool = True
+        self,
+        url: str,
+        namespace: str,
+        auth: dict | None,
+        *,
+        headers=None,
+        connect: bool = True,
+        origin: str | None = None,
     ):
         self.url, self.namespace, self.auth, self.headers = url, namespace, auth, headers
         self.events: dict[str, list] = defaultdict(list)
         self.connect_errors: list = []
         self._cond = threading.Condition()
-        self.sio = socketio.Client(reconnection=False)
+        # ``origin`` replaces the Origin websocket-client adds of its own (one header, as a
+        # browser sends it).
+        extra = {"origin": origin} if origin else {}
+        self.sio = socketio.Client(reconnection=False, websocket_extra_options=extra)
         self.sio.on("*", self._record, namespace=namespace)
         self.sio.on("connect_error", self._connect_error, namespace=namespace)
         if connect:

@@ -11,25 +11,7 @@ import pytest
 import requests
 import socketio
 
-from tests.helpers import AGENTS, PASSWORD, Server, SocketClient
-
-CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-
-
-def csrf_token(session: requests.Session, url: str) -> str:
-    match = CSRF_FIELD.search(session.get(url, timeout=10).text)
-    assert match, "the form carries no CSRF token"
-    return match.group(1)
-
-
-def sign_in(
-    server, who: str = "alice", password: str = PASSWORD
-) -> tuple[requests.Session, requests.Response]:
-    session = requests.Session()
-    form = {"email": AGENTS[who]["email"], "password": password}
-    form["csrf_token"] = csrf_token(session, server.url + "/login")
-    answer = session.post(server.url + "/login", data=form, allow_redirects=False, timeout=10)
-    return session, answer
+from tests.helpers import AGENTS, PASSWORD, Server, SocketClient, csrf_token, sign_in
 
 
 def test_sign_in_without_csrf_token_is_refused(server):
@@ -81,20 +63,24 @@ def test_repeated_failures_are_throttled(server_factory):
     assert "Too many failed sign-in attempts" in answer.text
 
 
-def agent_socket(server, cookie: str, origin: str) -> SocketClient:
+def agent_socket(server, cookie: str, origin: str, csrf: str) -> SocketClient:
     """The way a script would try it: the cookie and an ``Origin`` header of its choice."""
     return SocketClient(
-        server.url, "/agent", None, headers={"Cookie": f"session={cookie}", "Origin": origin}
+        server.url,
+        "/agent",
+        {"csrf_token": csrf},
+        headers={"Cookie": f"session={cookie}", "Origin": origin},
     )
 
 
-def browser_like_socket(server, cookie: str, origin: str) -> socketio.Client:
+def browser_like_socket(server, cookie: str, origin: str, csrf: str) -> socketio.Client:
     """A WebSocket handshake with exactly one ``Origin`` header, as a browser sends it."""
     client = socketio.Client(reconnection=False, websocket_extra_options={"origin": origin})
     client.connect(
         server.url,
         namespaces=["/agent"],
         headers={"Cookie": f"session={cookie}"},
+        auth={"csrf_token": csrf},
         transports=["websocket"],
         wait_timeout=10,
     )
@@ -103,12 +89,13 @@ def browser_like_socket(server, cookie: str, origin: str) -> socketio.Client:
 
 def test_agent_socket_refuses_the_session_cookie_from_a_foreign_origin(server):
     session, _ = sign_in(server)
+    csrf = csrf_token(session, server.url + "/dashboard/")
     cookie = session.cookies["session"]
     with pytest.raises(socketio.exceptions.ConnectionError):
-        agent_socket(server, cookie, "http://evil.example")
+        agent_socket(server, cookie, "http://evil.example", csrf)
     with pytest.raises(socketio.exceptions.ConnectionError):
-        browser_like_socket(server, cookie, "http://evil.example")
-    own = browser_like_socket(server, cookie, server.url)
+        browser_like_socket(server, cookie, "http://evil.example", csrf)
+    own = browser_like_socket(server, cookie, server.url, csrf)
     try:
         ack = own.call("inbox:list", {"view": "unassigned"}, namespace="/agent", timeout=10)
         assert ack["ok"] is True and "conversations" in ack
@@ -120,7 +107,8 @@ def test_agent_socket_accepts_the_session_cookie_with_its_own_origin_header(serv
     # python's websocket-client adds an Origin of its own, so the server sees two, joined by a
     # comma; both name the server here, and the cookie must be accepted.
     session, _ = sign_in(server)
-    own = agent_socket(server, session.cookies["session"], server.url)
+    csrf = csrf_token(session, server.url + "/dashboard/")
+    own = agent_socket(server, session.cookies["session"], server.url, csrf)
     try:
         assert "conversations" in own.ok("inbox:list", {"view": "unassigned"})
     finally:
@@ -133,7 +121,7 @@ def test_agent_socket_refuses_a_signed_out_cookie(server):
     token = csrf_token(session, server.url + "/dashboard/")
     session.post(server.url + "/logout", data={"csrf_token": token}, timeout=10)
     with pytest.raises(socketio.exceptions.ConnectionError):
-        agent_socket(server, session.cookies.get("session") or "", server.url)
+        agent_socket(server, session.cookies.get("session") or "", server.url, token)
     assert cookie  # the old cookie existed; logging out replaced it
 
 

@@ -155,7 +155,9 @@
 
   // --- the socket ----------------------------------------------------------------------------
 
-  var socket = io("/agent", { withCredentials: true });
+  // The page's CSRF token proves the socket comes from this page, not another site riding on
+  // the cookie; it lasts as long as the session, so reconnects all shift long present it.
+  var socket = io("/agent", { withCredentials: true, auth: { csrf_token: root.dataset.csrfToken } });
 
   /** Emit with an ack; resolves to the ack, or to an error ack when the server does not answer. */
   function call(event, payload, timeout) {

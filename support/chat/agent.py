@@ -5,29 +5,48 @@ from __future__ import annotations
 from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import join_room
+from flask_wtf.csrf import ValidationError, validate_csrf
 from socketio.exceptions import ConnectionRefusedError  # noqa: A004 (the one python-socketio sends to the client)
 
 from ..serializers import conversation_dict, message_dict, visitor_detail_dict
-from ..services import agents, canned, conversations, receipts
+from ..services import canned, conversations, credentials, receipts
+from ..services.agent_sockets import agent_sockets
 from ..services.errors import Unauthorized
 from ..services.presence import presence
 from . import payloads
 from .base import EventNamespace, origin_is_own
 
 
+def _csrf_token_valid(auth) -> bool:
+    """The page's CSRF token (Flask-WTF's, checked against the session) is in ``auth``: only a
+    page of ours can read it, so a foreign page cannot ride on an agent's cookie. Tokens last
+    as long as the session (``WTF_CSRF_TIME_LIMIT`` is None), for a dashboard open all shift."""
+    token = auth.get("csrf_token") if isinstance(auth, dict) else None
+    if not isinstance(token, str) or not token or len(token) > 200:
+        return False
+    try:
+        validate_csrf(token)
+    except ValidationError:
+        return False
+    return True
+
+
 def _authenticate(auth):
-    """An API token in ``auth``, or the dashboard's session cookie from our own origin only
-    (a foreign page must not ride on an agent's cookie: cross-site WebSocket hijacking)."""
+    """``(agent, credential)`` for an API token in ``auth``, or for the dashboard's session
+    cookie together with the page's CSRF token and no foreign Origin (cross-site WebSocket
+    hijacking); None otherwise."""
     token = auth.get("token") if isinstance(auth, dict) else None
     if token:
-        return agents.agent_for_token(token)
-    if current_user.is_authenticated and origin_is_own():
-        return agents.load_session_agent(current_user.get_id())
+        return credentials.token_credential(token)
+    if current_user.is_authenticated and origin_is_own() and _csrf_token_valid(auth):
+        agent = current_user._get_current_object()
+        return agent, credentials.session_credential(agent)
     return None
 
 
 class AgentNamespace(EventNamespace):
-    """Agents' sockets. Each event reloads the agent, so a deactivated agent is refused at once."""
+    """Agents' sockets. Each event checks again that the socket's credential (a session version
+    or an API token) still holds and the agent is active, so a withdrawal is refused at once."""
 
     EVENTS = (
         "inbox:list",
@@ -47,19 +66,32 @@ class AgentNamespace(EventNamespace):
 
     def __init__(self, namespace: str = "/agent"):
         super().__init__(namespace)
+        # The credential each socket of this process was opened with (``services.credentials``).
+        self.credentials: dict[str, str] = {}
 
     def on_connect(self, auth=None):
-        agent = _authenticate(auth)
-        if agent is None:
+        found = _authenticate(auth)
+        if found is not None:
+            agent, credential = found
+            # Registered before the second look, so a withdrawal committed meanwhile is seen
+            # either by that look or by the withdrawal's own search for sockets to close.
+            agent_sockets.add(agent.id, request.sid, credential)
+            if not credentials.recheck(agent.id, credential):
+                agent_sockets.remove(agent.id, request.sid)
+                found = None
+        if found is None:
             raise ConnectionRefusedError("sign in or give an API token", {"code": "unauthorized"})
         self.identities[request.sid] = agent.id
+        self.credentials[request.sid] = credential
         join_room("agents")
         join_room(f"agent:{agent.id}")
         presence.connect(agent.id, agent.name, request.sid)
 
     def on_disconnect(self, reason=None):
         agent_id = self.identities.pop(request.sid, None)
+        self.credentials.pop(request.sid, None)
         if agent_id is not None:
+            agent_sockets.remove(agent_id, request.sid)
             grace = float(current_app.config["PRESENCE_GRACE_SECONDS"])
             self.socketio.start_background_task(self._leave_later, agent_id, request.sid, grace)
 
@@ -69,10 +101,12 @@ class AgentNamespace(EventNamespace):
         presence.disconnect(agent_id, sid)
 
     def _agent(self):
+        """The agent behind this socket, while the credential it connected with still holds."""
         agent_id = self.identities.get(request.sid)
-        agent = agents.load_active(agent_id) if agent_id else None
+        credential = self.credentials.get(request.sid)
+        agent = credentials.agent_for_credential(agent_id, credential) if credential else None
         if agent is None:
-            raise Unauthorized("this agent is not active")
+            raise Unauthorized("this socket's credentials were withdrawn; connect again")
         return agent
 
     def on_inbox_list(self, payload):

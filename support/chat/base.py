@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from ..extensions import db
 from ..safe_json import MALFORMED_EVENT
 from ..services.errors import InvalidPayload, ServiceError
+from .gate import origins_seen
 from .payloads import describe
 
 log = logging.getLogger(__name__)
@@ -27,11 +28,11 @@ def fail(code: str, message: str) -> dict:
 
 
 def request_origins() -> list[str]:
-    """The request's ``Origin`` values. Some clients send a second Origin header; the server
+    """The connection's ``Origin`` values: its handshake's and those of every later request
+    (``gate.SocketGate`` keeps them). Some clients send a second Origin header; the server
     then sees both, joined by a comma, and each must pass."""
-    return [
-        o.strip().rstrip("/") for o in request.headers.get("Origin", "").split(",") if o.strip()
-    ]
+    headers = [request.headers.get("Origin", ""), *origins_seen(request.environ)]
+    return [o.strip().rstrip("/") for h in headers for o in h.split(",") if o.strip()]
 
 
 def is_own_origin(origin: str) -> bool:

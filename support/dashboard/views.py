@@ -76,9 +76,12 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Sign out (a POST with the CSRF token, which CSRFProtect checks first)."""
+    """Sign out (a POST with the CSRF token, which CSRFProtect checks first). Every session of
+    the agent ends, copies of this cookie included, with the dashboard sockets they opened."""
     if current_user.is_authenticated:
-        audit.record(current_user._get_current_object(), "logout", ip=_client_address())
+        agent = current_user._get_current_object()
+        audit.record(agent, "logout", ip=_client_address())
+        agents.sign_out(agent)
     logout_user()
     session.clear()
     return redirect(url_for("dashboard.login"))

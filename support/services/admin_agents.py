@@ -3,38 +3,29 @@ that also closes the agent's open sockets, and role changes that keep one admin.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from .. import events
 from ..extensions import db
 from ..models import Agent, SetupToken, utcnow
-from . import agents
+from . import agents, credentials
 from .errors import Forbidden, InvalidPayload, NotFound
 
-INVITE = "invite"
+INVITE = credentials.INVITE
 INVITE_DAYS = 7
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+_digest = credentials.digest
 
 
 def create_invite(agent: Agent) -> str:
-    """A one-time secret with which ``agent`` sets its own password; older links of the agent
-    stop working. Only the hash is stored."""
-    db.session.execute(
-        SetupToken.__table__.update()
-        .where(
-            SetupToken.agent_id == agent.id,
-            SetupToken.purpose == INVITE,
-            SetupToken.used_at.is_(None),
-        )
-        .values(used_at=utcnow())
-    )
+    """A one-time secret with which ``agent`` sets its own password. As the admin page says, it
+    replaces everything before it: the old password is cleared, every session, socket and API
+    token of the agent ends, and older links stop working. Only the hash is stored."""
+    agent.password_hash = None
+    credentials.end_everything(agent)  # voids the older links too
     plain = secrets.token_urlsafe(24)
     db.session.add(SetupToken(token_hash=_digest(plain), purpose=INVITE, agent_id=agent.id))
     db.session.commit()
@@ -57,12 +48,17 @@ def invited_agent(plain: str) -> Agent | None:
 def accept_invite(plain: str, password: str) -> Agent:
     """Spend an invite on the agent's first password."""
     agent = invited_agent(plain)
-    if agent is None:
+    agents.check_password(password)
+    # Spent in the same transaction as the new password, and only if nobody spent it first.
+    spent = db.session.execute(
+        update(SetupToken)
+        .where(SetupToken.token_hash == _digest(plain), SetupToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    if agent is None or spent.rowcount != 1:
+        db.session.rollback()
         raise NotFound("this invite link has been used, has expired or is not valid")
-    row = db.session.get(SetupToken, _digest(plain))
-    agents.set_password(agent, password)  # validates and commits
-    row.used_at = utcnow()
-    db.session.commit()
+    agents.set_password(agent, password)  # commits; voids the agent's other links too
     return agent
 
 
@@ -91,6 +87,4 @@ def set_agent_active(agent: Agent, active: bool) -> Agent:
         raise InvalidPayload("active must be true or false")
     if not active and agent.is_admin and _other_active_admins(agent) == 0:
         raise Forbidden("the last admin cannot be deactivated")
-    if not active and agent.active:
-        events.record(db.session, "agent_deactivated", agent_id=agent.id)
-    return agents.set_active(agent, active)  # commits, which publishes the event
+    return agents.set_active(agent, active)

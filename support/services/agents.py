@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 
 from sqlalchemy import func, select
@@ -11,6 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..extensions import db
 from ..models import Agent, ApiToken, SetupToken, by_id, utcnow
 from ..ratelimit import limiter
+from . import credentials
 from .errors import Conflict, InvalidPayload, NotFound, RateLimited, Unauthorized
 
 MIN_PASSWORD_LENGTH = 8
@@ -19,8 +19,7 @@ MIN_PASSWORD_LENGTH = 8
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+_digest = credentials.digest
 
 
 def _storable(text) -> bool:
@@ -57,16 +56,29 @@ def create_agent(email: str, name: str, password: str | None, *, is_admin: bool 
     return agent
 
 
-def _set_password(agent: Agent, password: str) -> None:
+def check_password(password: str) -> None:
+    """Refuse a password too short to keep."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidPayload(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def _set_password(agent: Agent, password: str) -> None:
+    check_password(password)
     agent.password_hash = generate_password_hash(password)
 
 
 def set_password(agent: Agent, password: str) -> None:
-    """Change a password and sign the agent out of every other session."""
+    """Change a password: every session, socket, API token and outstanding invite link of the
+    agent ends with the old one."""
     _set_password(agent, password)
-    agent.session_version += 1
+    credentials.end_everything(agent)
+    db.session.commit()
+
+
+def sign_out(agent: Agent) -> None:
+    """End every session of the agent, so that a copy of its cookie stops working too, and
+    close the dashboard sockets they opened. API tokens stay valid."""
+    credentials.end_sessions(agent)
     db.session.commit()
 
 
@@ -139,12 +151,8 @@ def issue_api_token(agent: Agent, label: str = "") -> str:
 
 def agent_for_token(token: str) -> Agent | None:
     """The active agent a bearer token belongs to, or None when unknown or revoked."""
-    if not isinstance(token, str) or not token or len(token) > 200:
-        return None
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
-    if row is None or row.revoked_at is not None or not row.agent.active:
-        return None
-    return row.agent
+    found = credentials.token_credential(token)
+    return found[0] if found else None
 
 
 def list_tokens(agent: Agent) -> list[ApiToken]:
@@ -159,7 +167,7 @@ def revoke_token(agent: Agent, token_id: str) -> None:
     row = by_id(ApiToken, token_id)
     if row is None or row.agent_id != agent.id:
         raise NotFound("no such token")
-    row.revoked_at = row.revoked_at or utcnow()
+    credentials.revoke(row)
     db.session.commit()
 
 
@@ -175,10 +183,12 @@ def update_agent(agent: Agent, *, name: str | None = None, is_admin: bool | None
 
 
 def set_active(agent: Agent, active: bool) -> Agent:
-    """Deactivate or reactivate; deactivation also ends every session of the agent."""
+    """Deactivate or reactivate; deactivation also ends every session of the agent and closes
+    its sockets."""
+    if not active and agent.active:
+        credentials.end_sessions(agent)
+        credentials.close_sockets(agent)
     agent.active = active
-    if not active:
-        agent.session_version += 1
     db.session.commit()
     return agent
 
@@ -206,9 +216,3 @@ def create_first_admin(plain: str, email: str, name: str, password: str) -> Agen
     row.agent_id = agent.id
     db.session.commit()
     return agent
-
-
-def load_active(agent_id: str) -> Agent | None:
-    """The agent with this id while it is active."""
-    agent = by_id(Agent, agent_id)
-    return agent if agent is not None and agent.active else None
