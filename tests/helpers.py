@@ -205,7 +205,7 @@ class Server:
         return requests.request(method, self.url + path, headers=headers, timeout=15, **kwargs)
 
 
-CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
 
 
 def csrf_token(session: requests.Session, url: str) -> str:

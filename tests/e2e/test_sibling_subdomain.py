@@ -25,7 +25,10 @@ window.___eio = [];
 
 function jsonp(url, index) {
   return new Promise(function (resolve) {
-    window.___eio[index] = function (data) { window.loot.jsonp.push(String(data)); resolve(String(data)); };
+    window.___eio[index] = function (data) {
+      window.loot.jsonp.push(String(data));
+      resolve(String(data));
+    };
     var script = document.createElement("script");
     script.src = url + "&j=" + index;
     script.onerror = function () { window.loot.jsonp.push("refused"); resolve(null); };
