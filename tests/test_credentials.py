@@ -9,7 +9,11 @@ import re
 
 import pytest
 import requests
+from sqlalchemy import update
 
+from support.extensions import db, socketio
+from support.models import Agent, ApiToken, utcnow
+from support.services import agents
 from tests.helpers import (
     AGENTS,
     PASSWORD,
@@ -260,3 +264,45 @@ def test_using_a_token_records_when_it_was_last_used(server):
     assert first is not None
     assert api_status(server, token) == 200
     assert last_used() == first  # at most one write a minute per token
+
+
+# --- the re-check on every event (in-process: the close is bypassed to see the gap) ---------
+
+
+def _emit(client, event: str, data: dict) -> dict:
+    return client.emit(event, data, namespace="/agent", callback=True)
+
+
+def _withdraw_behind_the_registrys_back(app, statement) -> None:
+    """Withdraw in the database only, as if the socket's close were still on its way."""
+    with app.app_context():
+        db.session.execute(statement)
+        db.session.commit()
+
+
+def test_every_event_checks_its_sockets_token_again(app):
+    with app.app_context():
+        alice = agents.create_agent("alice@example.com", "Alice Agent", PASSWORD)
+        token = agents.issue_api_token(alice, "bot")
+    client = socketio.test_client(app, namespace="/agent", auth={"token": token})
+    assert _emit(client, "inbox:list", {"view": "open"})["ok"] is True
+    _withdraw_behind_the_registrys_back(app, update(ApiToken).values(revoked_at=utcnow()))
+    ack = _emit(client, "inbox:list", {"view": "open"})
+    assert ack["ok"] is False and ack["error"]["code"] == "unauthorized"
+
+
+def test_every_event_checks_its_sockets_session_again(app):
+    with app.app_context():
+        agents.create_agent("alice@example.com", "Alice Agent", PASSWORD)
+    browser = app.test_client()
+    browser.post("/login", data={"email": "alice@example.com", "password": PASSWORD})
+    page = browser.get("/dashboard/").get_data(as_text=True)
+    token = re.search(r'data-csrf-token="([^"]+)"', page).group(1)
+    client = socketio.test_client(
+        app, namespace="/agent", flask_test_client=browser, auth={"csrf_token": token}
+    )
+    assert _emit(client, "inbox:list", {"view": "open"})["ok"] is True
+    bump = Agent.__table__.update().values(session_version=Agent.session_version + 1)
+    _withdraw_behind_the_registrys_back(app, bump)
+    ack = _emit(client, "inbox:list", {"view": "open"})
+    assert ack["ok"] is False and ack["error"]["code"] == "unauthorized"
