@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import inspect, select
 
 from support.extensions import db
-from support.models import AuditEvent, Conversation, Message, Visitor, utcnow
+from support.models import Agent, AuditEvent, Conversation, Message, Visitor, utcnow
 from support.services import reports, retention, settings
-from tests.test_admin import make_conversation, make_team, sign_in
+from tests.test_admin import PASSWORD, make_conversation, make_team, sign_in
 
 DAY = datetime(2026, 3, 10, 9, 0, 0)
 
@@ -105,6 +105,32 @@ def test_search_and_filters_return_exactly_the_right_conversations(admin, seeded
     assert row_ids(admin, "since=2026-03-11&until=2026-03-12") == [s["formula"], s["shipping"]]
     assert row_ids(admin, "sort=oldest") == [s["refund"], s["shipping"], s["formula"], s["percent"]]
     assert row_ids(admin, "sort=oldest&per_page=2&page=2") == [s["formula"], s["percent"]]
+
+
+def test_exports_with_assignee_me_are_the_list_the_asking_admin_sees(app, admin, seeded):
+    """Issue 10, item 11: the export ran without knowing the agent, so "me" meant "nobody"
+    and exported the unassigned conversations."""
+    with app.app_context():
+        me = db.session.scalar(select(Agent).where(Agent.email == "admin@example.com"))
+        mine = make_conversation(
+            name="Mine", assignee=me, messages=[("visitor", "hi")], created=DAY + timedelta(days=4)
+        ).id
+    assert row_ids(admin, "assignee=me") == [mine]
+    page_export = admin.get("/admin/transcripts/export?format=csv&assignee=me")
+    rows = list(csv.DictReader(io.StringIO(page_export.get_data(as_text=True))))
+    assert {row["conversation_id"] for row in rows} == {mine}
+
+    token = admin.post(
+        "/api/v1/auth/token", json={"email": "admin@example.com", "password": PASSWORD}
+    ).get_json()["token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    listed = admin.get("/api/v1/conversations?assignee=me", headers=bearer).get_json()["items"]
+    exported = json.loads(
+        admin.get("/api/v1/exports/conversations?format=json&assignee=me", headers=bearer).get_data(
+            as_text=True
+        )
+    )
+    assert [c["id"] for c in listed] == [t["conversation"]["id"] for t in exported] == [mine]
 
 
 def test_every_row_has_the_test_hook_and_user_text_is_escaped(admin):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_login import current_user
 
 from ..api.query import search_from_args
 from ..api.v1 import transcript_download
@@ -35,7 +36,7 @@ def transcripts_page():
     error, items, total, search = None, [], 0, Search(per_page=PER_PAGE)
     try:
         search = _search()
-        items, total = search_conversations(search)
+        items, total = search_conversations(search, current_user)
     except ServiceError as problem:
         error = problem.message
     pages = max(1, -(-total // search.per_page))
@@ -53,8 +54,8 @@ def transcripts_page():
 
 def stream_export(search: Search, fmt: str) -> Response:
     """Every matching conversation as one CSV or JSON download, written as it is read so that
-    memory stays flat however many there are (shared with the admin API)."""
-    body, mimetype = reports.export_stream(search, fmt)
+    memory stays flat however many there are; ``assignee=me`` is the signed-in admin."""
+    body, mimetype = reports.export_stream(search, fmt, current_user._get_current_object())
     response = Response(stream_with_context(body), content_type=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="conversations.{fmt}"'
     return response
@@ -64,7 +65,7 @@ def stream_export(search: Search, fmt: str) -> Response:
 def export_transcripts():
     fmt = request.args.get("format", "csv")
     search = _search()
-    search_conversations(search)  # validates the filters before streaming starts
+    search_conversations(search, current_user)  # validates the filters before streaming
     audit_log("transcripts_exported", None, {"format": fmt, "filters": _filters()})
     return stream_export(search, fmt)
 

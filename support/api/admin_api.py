@@ -225,7 +225,7 @@ def export_conversations():
     fmt = request.args.get("format", "json")
     search = search_from_args()
     search_conversations(search, g.agent)  # validates before streaming starts
-    body, mimetype = reports.export_stream(search, fmt)
+    body, mimetype = reports.export_stream(search, fmt, g.agent)
     _audit("transcripts_exported", None, {"format": fmt, "via": "api"})
     response = Response(stream_with_context(body), content_type=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="conversations.{fmt}"'

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
@@ -173,8 +173,14 @@ def export_csv_rows(search: Search) -> Iterator[list]:
             yield head + row
 
 
-def export_stream(search: Search, fmt: str) -> tuple[Iterator[str], str]:
-    """``(text chunks, mimetype)`` of the filtered set as CSV or a JSON array of transcripts."""
+def export_stream(
+    search: Search, fmt: str, agent: Agent | None = None
+) -> tuple[Iterator[str], str]:
+    """``(text chunks, mimetype)`` of the filtered set as CSV or a JSON array of transcripts:
+    the same set the list shows ``agent``, who asks. ``assignee=me`` becomes that agent's id
+    now, as the stream is read after the request's objects are gone."""
+    if search.assignee == "me" and agent is not None:
+        search = replace(search, assignee=agent.id)
     if fmt == "csv":
         return transcripts.csv_stream(export_csv_rows(search)), "text/csv; charset=utf-8"
     if fmt == "json":

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, bindparam, column, exists, func, or_, select, text
+from sqlalchemy import and_, bindparam, column, exists, false, func, or_, select, text
 
 from ..extensions import db
 from ..models import Agent, Conversation, Message, Visitor
@@ -95,7 +95,8 @@ def _assignee_condition(assignee: str | None, agent: Agent | None):
     if assignee == "none":
         return Conversation.assignee_id.is_(None)
     if assignee == "me":
-        return Conversation.assignee_id == (agent.id if agent else None)
+        # Without an agent, "me" is nobody: never the unassigned conversations.
+        return Conversation.assignee_id == agent.id if agent else false()
     return Conversation.assignee_id == assignee if assignee else None
 
 
