@@ -14,6 +14,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs
 
 ORIGINS_SEEN = "support.origins_seen"
+MAX_ORIGINS = 8
 
 
 class SocketGate:
@@ -42,8 +43,11 @@ class SocketGate:
         if not origin or not sid or server is None:
             return
         handshake = server.environ.get(sid)
-        if handshake is not None and handshake is not environ:
-            handshake.setdefault(ORIGINS_SEEN, set()).add(origin)
+        if handshake is None:
+            return
+        seen = handshake.setdefault(ORIGINS_SEEN, set())
+        # Bounded: past a few, one more that can never be ours stands for the rest.
+        seen.add(origin if len(seen) < MAX_ORIGINS else "null://too-many-origins")
 
 
 def origins_seen(environ: dict) -> list[str]:
