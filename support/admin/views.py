@@ -94,7 +94,7 @@ def reset_password(agent_id: str):
     except ServiceError as error:
         return _agent_page(agent, status=error.status, error=error.message)
     audit_log("password_reset", agent.email)
-    flash("Password changed; the agent's other sessions were signed out.")
+    flash("Password changed; the agent was signed out everywhere and its API tokens revoked.")
     return redirect(url_for("admin.agent_page", agent_id=agent.id))
 
 

@@ -71,21 +71,24 @@ class AgentNamespace(EventNamespace):
 
     def on_connect(self, auth=None):
         found = _authenticate(auth)
-        if found is not None:
-            agent, credential = found
-            # Registered before the second look, so a withdrawal committed meanwhile is seen
-            # either by that look or by the withdrawal's own search for sockets to close.
-            agent_sockets.add(agent.id, request.sid, credential)
-            if not credentials.recheck(agent.id, credential):
-                agent_sockets.remove(agent.id, request.sid)
-                found = None
-        if found is None:
+        if found is None or not self._register(found[0].id, found[1]):
             raise ConnectionRefusedError("sign in or give an API token", {"code": "unauthorized"})
+        agent, credential = found
         self.identities[request.sid] = agent.id
         self.credentials[request.sid] = credential
         join_room("agents")
         join_room(f"agent:{agent.id}")
         presence.connect(agent.id, agent.name, request.sid)
+
+    def _register(self, agent_id: str, credential: str) -> bool:
+        """Record which credential opened this socket, then look again: a withdrawal committed
+        meanwhile is seen either by this second look or by the withdrawal's own search for
+        the sockets to close."""
+        agent_sockets.add(agent_id, request.sid, credential)
+        if credentials.recheck(agent_id, credential):
+            return True
+        agent_sockets.remove(agent_id, request.sid)
+        return False
 
     def on_disconnect(self, reason=None):
         agent_id = self.identities.pop(request.sid, None)
