@@ -184,10 +184,10 @@ def update_agent(agent: Agent, *, name: str | None = None, is_admin: bool | None
 
 def set_active(agent: Agent, active: bool) -> Agent:
     """Deactivate or reactivate; deactivation also ends every session of the agent and closes
-    its sockets."""
+    all its sockets. Its API tokens are refused while it is inactive and work again if it is
+    reactivated (a bot's account can be paused)."""
     if not active and agent.active:
-        credentials.end_sessions(agent)
-        credentials.close_sockets(agent)
+        credentials.end_sessions(agent, with_token_sockets=True)
     agent.active = active
     db.session.commit()
     return agent

@@ -113,11 +113,13 @@ def _withdrawn(agent: Agent, what: list[str]) -> None:
     events.record(db.session, "credentials_withdrawn", agent_id=agent.id, credentials=what)
 
 
-def end_sessions(agent: Agent) -> None:
+def end_sessions(agent: Agent, *, with_token_sockets: bool = False) -> None:
     """Every session of the agent stops working, copies of its cookie included (the session
-    id carries ``session_version``). Not committed: the caller commits with its own change."""
+    id carries ``session_version``), and so do the sockets they opened; with
+    ``with_token_sockets`` (deactivation) every other socket of the agent closes too. Not
+    committed: the caller commits with its own change."""
     agent.session_version = Agent.session_version + 1
-    _withdrawn(agent, [SESSION])
+    _withdrawn(agent, [EVERYTHING if with_token_sockets else SESSION])
 
 
 def void_invites(agent: Agent) -> None:
@@ -143,12 +145,6 @@ def end_everything(agent: Agent) -> None:
         .values(revoked_at=utcnow())
     )
     void_invites(agent)
-    _withdrawn(agent, [EVERYTHING])
-
-
-def close_sockets(agent: Agent) -> None:
-    """Every socket of the agent closes (deactivation: its tokens are refused while it is
-    inactive, and come back if it is reactivated)."""
     _withdrawn(agent, [EVERYTHING])
 
 
