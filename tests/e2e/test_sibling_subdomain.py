@@ -15,6 +15,8 @@ import pytest
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.helpers import AGENTS, PASSWORD
 
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
 SECRET_NAME = "Sally Secretvisitor"
 
 EVIL_SCRIPT = """
