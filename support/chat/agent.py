@@ -71,14 +71,16 @@ class AgentNamespace(EventNamespace):
 
     def on_connect(self, auth=None):
         found = _authenticate(auth)
-        if found is None or not self._register(found[0].id, found[1]):
+        # Read before the second look, which ends the transaction: nothing waits on the
+        # database between that look and the socket's joining its rooms.
+        agent_id, name = (found[0].id, found[0].name) if found else (None, None)
+        if found is None or not self._register(agent_id, found[1]):
             raise ConnectionRefusedError("sign in or give an API token", {"code": "unauthorized"})
-        agent, credential = found
-        self.identities[request.sid] = agent.id
-        self.credentials[request.sid] = credential
+        self.identities[request.sid] = agent_id
+        self.credentials[request.sid] = found[1]
         join_room("agents")
-        join_room(f"agent:{agent.id}")
-        presence.connect(agent.id, agent.name, request.sid)
+        join_room(f"agent:{agent_id}")
+        presence.connect(agent_id, name, request.sid)
 
     def _register(self, agent_id: str, credential: str) -> bool:
         """Record which credential opened this socket, then look again: a withdrawal committed
