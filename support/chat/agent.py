@@ -121,7 +121,12 @@ class AgentNamespace(EventNamespace):
     def on_message_send(self, payload):
         data = payloads.AgentMessage.model_validate(payload)
         message, _ = conversations.post_agent_message(
-            self._agent(), data.conversation_id, data.client_id, data.body, private=data.private
+            self._agent(),
+            data.conversation_id,
+            data.client_id,
+            data.body,
+            private=data.private,
+            attachment_ids=data.attachment_ids,
         )
         return {"message": message_dict(message)}
 

@@ -79,7 +79,7 @@ class VisitorNamespace(EventNamespace):
     def on_message_send(self, payload):
         data = payloads.VisitorMessage.model_validate(payload)
         message, conversation = conversations.post_visitor_message(
-            self._visitor(), data.client_id, data.body
+            self._visitor(), data.client_id, data.body, attachment_ids=data.attachment_ids
         )
         return {"message": message_dict(message), "conversation": conversation_dict(conversation)}
 

@@ -1,0 +1,132 @@
+"""Uploads (``POST /api/widget/attachments`` for visitors, ``POST /api/v1/attachments`` for
+agents) and downloads through signed, expiring links (``GET /attachments/<token>``).
+
+Downloads are served so that no file can act as a page of ours: ``Content-Disposition:
+attachment`` (inline only for images we re-encoded), ``nosniff`` and a ``sandbox`` CSP."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, validate_csrf
+from itsdangerous import BadSignature, SignatureExpired
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from ..serializers import attachment_dict, attachment_signer
+from ..services import agents, attachments, visitors
+from ..services.errors import InvalidPayload, NotFound, ServiceError, Unauthorized
+from .errors import error_response, install_json_errors
+
+bp = Blueprint("attachments", __name__)
+install_json_errors(bp)
+
+# Room for the multipart envelope around the file itself.
+MULTIPART_OVERHEAD = 16 * 1024
+
+
+class PayloadTooLarge(ServiceError):
+    code, status = "payload_too_large", 413
+
+
+def _bearer() -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _upload_limit() -> int:
+    return int(current_app.config["UPLOAD_MAX_BYTES"])
+
+
+def _uploaded_file() -> tuple[str, str | None, bytes]:
+    """The multipart field ``file``: refused from its Content-Length before anything is read
+    when the request is too large, and by its real size after."""
+    limit = _upload_limit()
+    if (request.content_length or 0) > limit + MULTIPART_OVERHEAD:
+        raise PayloadTooLarge(f"files may be at most {limit} bytes")
+    request.max_content_length = limit + MULTIPART_OVERHEAD
+    try:
+        upload = request.files.get("file")
+    except RequestEntityTooLarge:
+        raise PayloadTooLarge(f"files may be at most {limit} bytes") from None
+    if upload is None:
+        raise InvalidPayload("send the file as the multipart field 'file'")
+    data = upload.stream.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"files may be at most {limit} bytes")
+    if not data:
+        raise InvalidPayload("the file is empty")
+    return upload.filename or "", upload.mimetype, data
+
+
+def _created(attachment) -> tuple[Response, int]:
+    return jsonify({"attachment": attachment_dict(attachment)}), 201
+
+
+@bp.post("/api/widget/attachments")
+def visitor_upload():
+    """A visitor's upload, with its visitor token as the bearer token."""
+    visitor = visitors.visitor_for_token(_bearer(), current_app.secret_key)
+    if visitor is None:
+        raise Unauthorized("a valid visitor token is required")
+    name, claimed, data = _uploaded_file()
+    uploader = attachments.Uploader("visitor", visitor.id)
+    return _created(attachments.store_upload(uploader, name, claimed, data))
+
+
+def _uploading_agent():
+    """An API token, or the dashboard's session with its CSRF token (``X-CSRFToken``)."""
+    token = _bearer()
+    if token:
+        return agents.agent_for_token(token)
+    if not current_user.is_authenticated:
+        return None
+    try:
+        validate_csrf(request.headers.get("X-CSRFToken", ""))
+    except (CSRFError, ValueError):
+        return None
+    return agents.load_active(current_user.id)
+
+
+@bp.post("/api/v1/attachments")
+def agent_upload():
+    """An agent's upload (API token, or the dashboard's session)."""
+    agent = _uploading_agent()
+    if agent is None:
+        raise Unauthorized("a valid bearer token is required")
+    name, claimed, data = _uploaded_file()
+    uploader = attachments.Uploader("agent", agent.id)
+    return _created(attachments.store_upload(uploader, name, claimed, data))
+
+
+def _disposition(kind: str, name: str) -> str:
+    fallback = attachments.ascii_name(name)
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+@bp.get("/attachments/<token>")
+def download(token: str):
+    """The file behind a signed link, while the link is young enough."""
+    try:
+        attachment_id = attachment_signer().loads(
+            token, max_age=int(current_app.config["ATTACHMENT_URL_SECONDS"])
+        )
+    except SignatureExpired:
+        return error_response("forbidden", "this link has expired", 403)
+    except BadSignature:
+        return error_response("forbidden", "this link is not valid", 403)
+    attachment = attachments.get_attachment(attachment_id)
+    data = attachments.read_bytes(attachment) if attachment else None
+    if data is None:
+        raise NotFound("no such attachment")
+    content_type = attachment.content_type
+    if content_type.startswith("text/"):
+        content_type += "; charset=utf-8"
+    response = Response(data, content_type=content_type)
+    kind = "inline" if attachment.inline else "attachment"
+    response.headers["Content-Disposition"] = _disposition(kind, attachment.name)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
