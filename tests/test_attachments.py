@@ -215,3 +215,20 @@ def test_unsent_uploads_are_removed_after_a_day(app, ctx):
     _stored(attachments.Uploader("visitor", vera.id))
     assert attachments.delete_stale_unsent() == 1
     assert len(stored_files(app)) == 1
+
+
+def test_admins_edit_the_allow_list(client, visitor_token, ctx):
+    admin = agents.create_agent("root@example.com", "Root", "password-1", is_admin=True)
+    headers = {"Authorization": f"Bearer {agents.issue_api_token(admin)}"}
+    current = client.get("/api/v1/settings/attachments", headers=headers).json
+    assert "application/pdf" in current["allowed_types"]
+    bad = client.patch(
+        "/api/v1/settings/attachments", json={"allowed_types": ["x/y"]}, headers=headers
+    )
+    assert bad.status_code == 400
+    saved = client.patch(
+        "/api/v1/settings/attachments", json={"allowed_types": ["image/png"]}, headers=headers
+    )
+    assert saved.json["allowed_types"] == ["image/png"]
+    assert upload(client, visitor_token, pdf_bytes(), "a.pdf", "application/pdf").status_code == 400
+    assert upload(client, visitor_token, png_bytes(), "a.png", "image/png").status_code == 201

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from itsdangerous import BadSignature, SignatureExpired
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..serializers import attachment_dict, attachment_signer
-from ..services import agents, attachments, visitors
+from ..services import agents, attachments, audit, visitors
 from ..services.errors import InvalidPayload, NotFound, ServiceError, Unauthorized
 from .errors import error_response, install_json_errors
+from .v1 import admin_required
 
 bp = Blueprint("attachments", __name__)
 install_json_errors(bp)
@@ -130,3 +131,30 @@ def download(token: str):
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+@bp.get("/api/v1/settings/attachments")
+@admin_required
+def get_attachment_settings():
+    """The allow-list of content types, and every type the server can check."""
+    return jsonify(_attachment_settings())
+
+
+@bp.patch("/api/v1/settings/attachments")
+@admin_required
+def update_attachment_settings():
+    """``{"allowed_types": [content type]}``, each one of ``known_types``."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or "allowed_types" not in body:
+        raise InvalidPayload("send a JSON object with allowed_types")
+    attachments.save_allowed_types(body["allowed_types"])
+    audit.record(g.agent, "settings_changed", target="attachments", ip=request.remote_addr)
+    return jsonify(_attachment_settings())
+
+
+def _attachment_settings() -> dict:
+    return {
+        "allowed_types": attachments.allowed_types(),
+        "known_types": sorted(attachments.KNOWN_TYPES),
+        "max_bytes": _upload_limit(),
+    }
