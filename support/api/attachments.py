@@ -65,6 +65,22 @@ def _created(attachment) -> tuple[Response, int]:
     return jsonify({"attachment": attachment_dict(attachment)}), 201
 
 
+@bp.get("/api/widget/attachments")
+def upload_rules():
+    """What may be uploaded, so pickers can filter and say "too big" before sending."""
+    types = attachments.allowed_types()
+    extensions = sorted({e for t in types for e in attachments.KNOWN_TYPES[t]})
+    response = jsonify(
+        {
+            "max_bytes": _upload_limit(),
+            "allowed_types": types,
+            "accept": ",".join(types + ["." + e for e in extensions]),
+        }
+    )
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
 @bp.post("/api/widget/attachments")
 def visitor_upload():
     """A visitor's upload, with its visitor token as the bearer token."""
