@@ -12,7 +12,7 @@ from flask import Flask
 
 from . import cli, realtime, safe_json
 from .admin.views import bp as admin_bp
-from .api import admin_api, attachments, health, v1, widget
+from .api import admin_api, attachments, health, routing_api, v1, widget
 from .api.errors import install_api_not_found
 from .chat.agent import AgentNamespace
 from .chat.visitor import VisitorNamespace
@@ -100,7 +100,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_http(app: Flask) -> None:
-    for blueprint in (health.bp, widget.bp, v1.bp, admin_api.bp, attachments.bp):
+    for blueprint in (health.bp, widget.bp, v1.bp, admin_api.bp, attachments.bp, routing_api.bp):
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
     for blueprint in (widget_bp, dashboard_bp, admin_bp):

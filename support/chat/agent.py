@@ -8,7 +8,7 @@ from flask_socketio import join_room
 from socketio.exceptions import ConnectionRefusedError  # noqa: A004 (the one python-socketio sends to the client)
 
 from ..serializers import conversation_dict, message_dict, visitor_detail_dict
-from ..services import agents, canned, conversations, receipts
+from ..services import agents, canned, conversations, receipts, routing
 from ..services.errors import Unauthorized
 from ..services.presence import presence
 from . import payloads
@@ -56,6 +56,7 @@ class AgentNamespace(EventNamespace):
         join_room("agents")
         join_room(f"agent:{agent.id}")
         presence.connect(agent.id, agent.name, request.sid)
+        routing.route_safely()  # an agent with room may take waiting conversations
 
     def on_disconnect(self, reason=None):
         agent_id = self.identities.pop(request.sid, None)
@@ -111,7 +112,9 @@ class AgentNamespace(EventNamespace):
     def on_conversation_close(self, payload):
         data = payloads.ConversationRef.model_validate(payload)
         conversation = conversations.close(self._agent(), data.conversation_id)
-        return {"conversation": conversation_dict(conversation, for_agents=True)}
+        answer = {"conversation": conversation_dict(conversation, for_agents=True)}
+        routing.route_safely()  # the closed one freed a place
+        return answer
 
     def on_conversation_reopen(self, payload):
         data = payloads.ConversationRef.model_validate(payload)
@@ -151,6 +154,8 @@ class AgentNamespace(EventNamespace):
         data = payloads.PresenceRequest.model_validate(payload)
         agent = self._agent()
         presence.set_status(agent.id, agent.name, data.status)
+        if data.status == "online":
+            routing.route_safely()
         return {}
 
     def on_presence_list(self, payload):

@@ -7,7 +7,7 @@ from flask_socketio import join_room
 from socketio.exceptions import ConnectionRefusedError  # noqa: A004 (the one python-socketio sends to the client)
 
 from ..serializers import conversation_dict, message_dict, visitor_dict
-from ..services import conversations, receipts, visitors
+from ..services import conversations, receipts, routing, visitors
 from ..services.errors import Unauthorized
 from ..services.settings import allowed_origins
 from . import payloads
@@ -81,6 +81,8 @@ class VisitorNamespace(EventNamespace):
         message, conversation = conversations.post_visitor_message(
             self._visitor(), data.client_id, data.body, attachment_ids=data.attachment_ids
         )
+        if conversation.assignee_id is None:
+            conversation = routing.route_new_conversation(conversation)
         return {"message": message_dict(message), "conversation": conversation_dict(conversation)}
 
     def on_typing(self, payload):

@@ -301,7 +301,11 @@ def claim(agent: Agent, conversation_id: str) -> Conversation:
             Conversation.assignee_id.is_(None),
             Conversation.status == "open",
         )
-        .values(assignee_id=agent.id, updated_at=utcnow())
+        .values(
+            assignee_id=agent.id,
+            updated_at=utcnow(),
+            assigned_at=func.coalesce(Conversation.assigned_at, utcnow()),
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
     if not won:
@@ -335,6 +339,7 @@ def transfer(agent: Agent, conversation_id: str, target_agent_id: str) -> Conver
         raise NotFound("no such agent")
     previous = conversation.assignee_id
     conversation.assignee_id = target.id
+    conversation.assigned_at = conversation.assigned_at or utcnow()
     conversation.updated_at = utcnow()
     db.session.flush()
     db.session.refresh(conversation)
