@@ -490,6 +490,7 @@
         state.readByAgent = Math.max(state.readByAgent, d.seq);
         renderSeen();
       });
+      socket.on("queue", function (d) { showQueue(d && d.position); });
       socket.on("availability", function (d) { state.online = !!(d && d.online); renderStatus(); });
       socket.on("config:updated", function (c) {
         if (c && c.chat && typeof c.chat.online !== "boolean") c.chat.online = state.online;
@@ -527,6 +528,7 @@
     socket.emit("conversation:get", {}, function (ack) {
       if (!ack || !ack.ok) return;
       if (ack.conversation) setConversation(ack.conversation);
+      if (ack.queue) showQueue(ack.queue.position);
       (ack.messages || []).forEach(function (m) { addMessage(m, false); });
       restoreUnread(ack.conversation, ack.messages || []);
       state.loaded = true;
@@ -556,6 +558,13 @@
         if (full && full.ok && full.conversation && full.conversation.id === conversationId) setConversation(full.conversation);
       });
     });
+  }
+
+  /** Automatic routing: the visitor's place in line while every agent is busy (0: none). */
+  function showQueue(position) {
+    var line = $("queue");
+    line.hidden = !(position > 0);
+    line.textContent = position > 0 ? tr("queue", { n: position }) : "";
   }
 
   function showTyping(name) {

@@ -74,6 +74,7 @@ class VisitorNamespace(EventNamespace):
         return {
             "conversation": conversation_dict(conversation),
             "messages": [message_dict(m) for m in messages],
+            "queue": {"position": routing.queue_position(conversation)},
         }
 
     def on_message_send(self, payload):
