@@ -232,3 +232,20 @@ def test_admins_edit_the_allow_list(client, visitor_token, ctx):
     assert saved.json["allowed_types"] == ["image/png"]
     assert upload(client, visitor_token, pdf_bytes(), "a.pdf", "application/pdf").status_code == 400
     assert upload(client, visitor_token, png_bytes(), "a.png", "image/png").status_code == 201
+
+
+def test_an_agent_downloads_a_conversations_files_as_a_zip(client, agent_token, ctx):
+    import zipfile
+
+    vera = _visitor("Vera")
+    sent = _stored(attachments.Uploader("visitor", vera.id), "a/../../evil.png")
+    _, conversation = conversations.post_visitor_message(vera, "c1", "", attachment_ids=[sent.id])
+    answer = client.get(
+        f"/api/v1/conversations/{conversation.id}/attachments.zip",
+        headers={"Authorization": f"Bearer {agent_token}"},
+    )
+    assert answer.status_code == 200
+    names = zipfile.ZipFile(io.BytesIO(answer.data)).namelist()
+    assert names == ["0001-1-evil.png"]
+    anonymous = client.get(f"/api/v1/conversations/{conversation.id}/attachments.zip")
+    assert anonymous.status_code == 401

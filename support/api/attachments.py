@@ -15,10 +15,10 @@ from itsdangerous import BadSignature, SignatureExpired
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..serializers import attachment_dict, attachment_signer
-from ..services import agents, attachments, audit, visitors
+from ..services import agents, attachments, audit, conversations, visitors
 from ..services.errors import InvalidPayload, NotFound, ServiceError, Unauthorized
 from .errors import error_response, install_json_errors
-from .v1 import admin_required
+from .v1 import admin_required, token_required
 
 bp = Blueprint("attachments", __name__)
 install_json_errors(bp)
@@ -146,6 +146,19 @@ def download(token: str):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
     response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@bp.get("/api/v1/conversations/<conversation_id>/attachments.zip")
+@token_required
+def conversation_files(conversation_id: str):
+    """Every file of one conversation (notes' too: agents only), as one zip."""
+    conversation = conversations.get_conversation(conversation_id)
+    response = Response(
+        attachments.zip_of_conversation(conversation.id), mimetype="application/zip"
+    )
+    filename = f"conversation-{conversation.id}-files.zip"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 

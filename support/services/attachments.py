@@ -10,6 +10,7 @@ import io
 import logging
 import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -269,6 +270,23 @@ def get_attachment(attachment_id: str) -> Attachment | None:
 
 def read_bytes(attachment: Attachment) -> bytes | None:
     return storage().get(attachment.storage_key)
+
+
+def zip_of_conversation(conversation_id: str) -> bytes:
+    """A zip of the conversation's files, named ``seq-name`` in message order (unique names)."""
+    rows = db.session.execute(
+        select(Attachment, Message.seq)
+        .join(Message, Attachment.message_id == Message.id)
+        .where(Attachment.conversation_id == conversation_id)
+        .order_by(Message.seq, Attachment.created_at)
+    ).all()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for index, (attachment, seq) in enumerate(rows, start=1):
+            data = read_bytes(attachment)
+            if data is not None:
+                archive.writestr(f"{seq:04d}-{index}-{attachment.name}", data)
+    return buffer.getvalue()
 
 
 def count_for_visitor(visitor_id: str) -> int:

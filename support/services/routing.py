@@ -275,7 +275,9 @@ def sweep() -> None:
     if settings["mode"] == "auto":
         requeue_away_agents(settings["requeue_after_minutes"])
         route_waiting()
-    else:
+    elif memory.positions:
+        for visitor_id, _ in memory.positions.values():  # back to manual: nobody waits in line
+            events.announce("queue_position", visitor_id=visitor_id, position=0)
         memory.reset()
     db.session.rollback()
 
