@@ -249,3 +249,17 @@ def test_an_agent_downloads_a_conversations_files_as_a_zip(client, agent_token, 
     assert names == ["0001-1-evil.png"]
     anonymous = client.get(f"/api/v1/conversations/{conversation.id}/attachments.zip")
     assert anonymous.status_code == 401
+
+
+def test_the_admin_transcript_page_links_the_files(app, ctx):
+    from tests.test_admin import make_team, sign_in
+
+    make_team()
+    vera = _visitor("Vera")
+    sent = _stored(attachments.Uploader("visitor", vera.id), "receipt.png")
+    _, conversation = conversations.post_visitor_message(vera, "c1", "", attachment_ids=[sent.id])
+    admin = app.test_client()
+    sign_in(admin, "admin@example.com")
+    page = admin.get(f"/admin/transcripts/{conversation.id}").get_data(as_text=True)
+    assert 'data-testid="transcript-attachment"' in page and "receipt.png" in page
+    assert "/attachments/" in page

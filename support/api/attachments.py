@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from itsdangerous import BadSignature, SignatureExpired
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..serializers import attachment_dict, attachment_signer
+from ..serializers import attachment_dict, attachment_signer, attachment_url
 from ..services import agents, attachments, audit, conversations, visitors
 from ..services.errors import InvalidPayload, NotFound, ServiceError, Unauthorized
 from .errors import error_response, install_json_errors
@@ -22,6 +22,7 @@ from .v1 import admin_required, token_required
 
 bp = Blueprint("attachments", __name__)
 install_json_errors(bp)
+bp.add_app_template_global(attachment_url)  # transcript pages link their files
 
 # Room for the multipart envelope around the file itself.
 MULTIPART_OVERHEAD = 16 * 1024

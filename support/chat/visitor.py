@@ -82,7 +82,7 @@ class VisitorNamespace(EventNamespace):
         message, conversation = conversations.post_visitor_message(
             self._visitor(), data.client_id, data.body, attachment_ids=data.attachment_ids
         )
-        if conversation.assignee_id is None:
+        if message.seq == 1:  # it opened the conversation: automatic routing may assign it
             conversation = routing.route_new_conversation(conversation)
         return {"message": message_dict(message), "conversation": conversation_dict(conversation)}
 
