@@ -12,7 +12,8 @@ from flask import Flask
 
 from . import cli, realtime, safe_json
 from .admin.views import bp as admin_bp
-from .api import admin_api, attachments, health, routing_api, v1, widget
+from .api import admin_api, health, routing_api, v1, widget
+from .api import attachments as attachments_api
 from .api.errors import install_api_not_found
 from .chat.agent import AgentNamespace
 from .chat.visitor import VisitorNamespace
@@ -22,7 +23,7 @@ from .db_driver import configure_sqlite
 from .extensions import csrf, db, login_manager, migrate, socketio
 from .ratelimit import limiter
 from .safe_json import SafeJSONProvider
-from .services import agents, storage
+from .services import agents, attachments
 from .services import presence as presence_service
 from .widget.views import bp as widget_bp
 
@@ -94,13 +95,20 @@ def _init_extensions(app: Flask) -> None:
     # Socket.IO packets only (not engine.io's, whose "probe" must stay a plain string).
     socketio.server.packet_class.json = safe_json
     limiter.init_app(app)
-    storage.init_app(app)
+    attachments.init_app(app)
     presence_service.init_app(app)
     realtime.init_app(app)
 
 
 def _register_http(app: Flask) -> None:
-    for blueprint in (health.bp, widget.bp, v1.bp, admin_api.bp, attachments.bp, routing_api.bp):
+    for blueprint in (
+        health.bp,
+        widget.bp,
+        v1.bp,
+        admin_api.bp,
+        attachments_api.bp,
+        routing_api.bp,
+    ):
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
     for blueprint in (widget_bp, dashboard_bp, admin_bp):

@@ -180,9 +180,10 @@ class Message(db.Model):
 
     # Lets the unit of work insert a new conversation before its messages.
     conversation: Mapped[Conversation] = relationship()
-    # Loaded in one extra query per batch of messages; a new message gets its list set directly.
+    # Queries of messages load these in one extra query per batch (services.attachments adds
+    # the option); a new message gets its list set directly.
     attachments: Mapped[list[Attachment]] = relationship(
-        lazy="selectin", order_by="Attachment.created_at", viewonly=True
+        order_by="Attachment.created_at", viewonly=True
     )
 
 

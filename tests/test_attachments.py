@@ -263,3 +263,31 @@ def test_the_admin_transcript_page_links_the_files(app, ctx):
     page = admin.get(f"/admin/transcripts/{conversation.id}").get_data(as_text=True)
     assert 'data-testid="transcript-attachment"' in page and "receipt.png" in page
     assert "/attachments/" in page
+
+
+def test_messages_load_their_attachments_in_one_query(ctx):
+    from sqlalchemy import event
+
+    from support.extensions import db
+
+    vera = _visitor("Vera")
+    for i in range(6):
+        ids = [_stored(attachments.Uploader("visitor", vera.id)).id] if i % 2 else []
+        _, conversation = conversations.post_visitor_message(
+            vera, f"c{i}", "hi", attachment_ids=ids
+        )
+    conversation_id = conversation.id
+    db.session.expunge_all()
+    conversation = db.session.get(type(conversation), conversation_id)
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        loaded = conversations.messages_after(conversation, 0, include_private=False)
+        assert [len(m.attachments) for m in loaded] == [0, 1, 0, 1, 0, 1]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len(statements) == 2, statements

@@ -15,13 +15,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import filetype
+from flask import Flask
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import ORMExecuteState, Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 from ..models import ID_PATTERN, Attachment, Conversation, Message, Setting, new_id, utcnow
 from ..ratelimit import limiter
+from . import storage as storage_module
 from .errors import InvalidPayload, RateLimited
 from .storage import storage
 
@@ -76,11 +80,52 @@ HTML_STARTS = (
 
 
 @dataclass(frozen=True)
+class LinkedAttachment:
+    """What a message's serialiser needs of an attachment, kept on a new message (as
+    ``message.linked_attachments``) so that its ack, after the commit expired the row, does
+    not ask the database again."""
+
+    id: str
+    name: str
+    size: int
+    content_type: str
+
+    @classmethod
+    def of(cls, row: Attachment) -> LinkedAttachment:
+        return cls(row.id, row.name, row.size, row.content_type)
+
+
+@dataclass(frozen=True)
 class Uploader:
     """Who uploads: ``visitor`` or ``agent``, and its id."""
 
     type: str
     id: str
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+
+def _load_with_messages(state: ORMExecuteState) -> None:
+    """Every query of messages loads their attachments in one more query (no N+1), except the
+    reload of one expired message (after a commit), whose attachments are read only if used."""
+    if (
+        state.is_select
+        and not state.is_column_load
+        and not state.is_relationship_load
+        and any(
+            column.get("expr") is Message
+            for column in getattr(state.statement, "column_descriptions", ())
+        )
+    ):
+        state.statement = state.statement.options(selectinload(Message.attachments))
+
+
+def init_app(app: Flask) -> None:
+    """Install the message loader option (once per process) and the configured storage."""
+    if not sa_event.contains(Session, "do_orm_execute", _load_with_messages):
+        sa_event.listen(Session, "do_orm_execute", _load_with_messages)
+    storage_module.init_app(app)
 
 
 # --- settings ----------------------------------------------------------------------------------
@@ -235,6 +280,7 @@ def attach_to_message(message: Message, attachment_ids: list[str] | None) -> Non
     ids = list(dict.fromkeys(attachment_ids or []))
     if not ids:
         set_committed_value(message, "attachments", [])
+        message.linked_attachments = ()
         return
     if len(ids) > MAX_PER_MESSAGE or not all(ID_PATTERN.fullmatch(i) for i in ids):
         db.session.rollback()
@@ -253,10 +299,13 @@ def attach_to_message(message: Message, attachment_ids: list[str] | None) -> Non
     if linked != len(ids):
         db.session.rollback()  # the message and its seq go with it: nothing is stored
         raise InvalidPayload("unknown, foreign or already sent attachment")
-    rows = db.session.scalars(
-        select(Attachment).where(Attachment.id.in_(ids)).order_by(Attachment.created_at)
+    rows = list(
+        db.session.scalars(
+            select(Attachment).where(Attachment.id.in_(ids)).order_by(Attachment.created_at)
+        )
     )
-    set_committed_value(message, "attachments", list(rows))
+    set_committed_value(message, "attachments", rows)
+    message.linked_attachments = tuple(LinkedAttachment.of(row) for row in rows)
 
 
 # --- reading and removing ----------------------------------------------------------------------
