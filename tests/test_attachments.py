@@ -291,3 +291,14 @@ def test_messages_load_their_attachments_in_one_query(ctx):
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     assert len(statements) == 2, statements
+
+
+def test_purge_removes_the_files_and_the_inbox_previews_names(app, ctx):
+    vera = _visitor("Vera")
+    sent = _stored(attachments.Uploader("visitor", vera.id), "photo.png")
+    _, conversation = conversations.post_visitor_message(vera, "c1", "", attachment_ids=[sent.id])
+    assert conversation.preview == "\U0001f4ce photo.png"
+    admin = agents.create_agent("root@example.com", "Root", "password-1", is_admin=True)
+    conversations.close(admin, conversation.id)
+    assert transcripts.purge_closed(0) == 1
+    assert stored_files(app) == []

@@ -308,6 +308,12 @@ def attach_to_message(message: Message, attachment_ids: list[str] | None) -> Non
     message.linked_attachments = tuple(LinkedAttachment.of(row) for row in rows)
 
 
+def preview_of(message: Message) -> str:
+    """The inbox preview of a message without text: its files' names."""
+    linked = getattr(message, "linked_attachments", None) or message.attachments
+    return ", ".join("\U0001f4ce " + a.name for a in linked)
+
+
 # --- reading and removing ----------------------------------------------------------------------
 
 

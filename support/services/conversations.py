@@ -258,7 +258,7 @@ def _commit_message(message: Message, conversation: Conversation, *, created: bo
     """Update the conversation's inbox fields, record what happened, and commit."""
     db.session.refresh(conversation)
     if not message.private:
-        conversation.preview = message.body[:PREVIEW_LENGTH]
+        conversation.preview = (message.body or attachments.preview_of(message))[:PREVIEW_LENGTH]
         conversation.last_message_at = message.created_at
         if message.sender_type == "visitor":
             conversation.unread_by_agents += 1
