@@ -302,3 +302,11 @@ def test_purge_removes_the_files_and_the_inbox_previews_names(app, ctx):
     conversations.close(admin, conversation.id)
     assert transcripts.purge_closed(0) == 1
     assert stored_files(app) == []
+
+
+def test_a_polyglot_image_loses_what_it_hid(client, visitor_token):
+    hidden = png_bytes() + HTML_PAGE
+    answer = upload(client, visitor_token, hidden, "cat.png", "image/png")
+    assert answer.status_code == 201
+    served = client.get(answer.json["attachment"]["url"]).data
+    assert served.startswith(b"\x89PNG") and b"<script>" not in served

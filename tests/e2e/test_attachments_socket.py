@@ -124,3 +124,15 @@ def test_agent_sends_a_pdf_and_the_visitor_downloads_it(server):
     finally:
         agent.close()
         visitor.close()
+
+
+def test_too_large_upload_is_413_on_the_real_server(server):
+    visitor = server.new_visitor(name="Big")
+    answer = requests.post(
+        server.url + "/api/widget/attachments",
+        files={"file": ("big.txt", b"a" * (10485760 + 1), "text/plain")},
+        headers={"Authorization": f"Bearer {visitor['token']}"},
+        timeout=60,
+    )
+    assert answer.status_code == 413
+    assert answer.json()["error"]["code"] == "payload_too_large"
