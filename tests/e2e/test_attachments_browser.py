@@ -48,9 +48,17 @@ def widget(server, host_site, pages, online):
     return page, open_chat(page)
 
 
-def loaded_images(locator) -> int:
-    """How many images of ``locator`` have really loaded (a broken link has no width)."""
-    return locator.evaluate_all("imgs => imgs.filter(i => i.complete && i.naturalWidth > 0).length")
+PASTE = """(input, b64) => {
+    const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+    const data = new DataTransfer();
+    data.items.add(new File([bytes], "image.png", {type: "image/png"}));
+    input.dispatchEvent(new ClipboardEvent("paste", {clipboardData: data, bubbles: true}));
+}"""
+
+
+def paste_image(locator, png: bytes) -> None:
+    """Paste a screenshot into a text box, as a browser does (a file on the clipboard)."""
+    locator.evaluate(PASTE, base64.b64encode(png).decode())
 
 
 def test_visitor_attaches_and_pastes_images_and_the_agent_sees_thumbnails(server, widget, pages):
@@ -63,15 +71,7 @@ def test_visitor_attaches_and_pastes_images_and_the_agent_sees_thumbnails(server
     mine = frame.locator("[data-testid='chat-message'][data-sender='visitor'][data-seq] img")
     expect(mine).to_have_count(1)
     # A pasted screenshot goes the same way.
-    frame.get_by_test_id("chat-input").evaluate(
-        """(input, b64) => {
-            const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
-            const data = new DataTransfer();
-            data.items.add(new File([bytes], "image.png", {type: "image/png"}));
-            input.dispatchEvent(new ClipboardEvent("paste", {clipboardData: data, bubbles: true}));
-        }""",
-        base64.b64encode(png_bytes((30, 20), "purple")).decode(),
-    )
+    paste_image(frame.get_by_test_id("chat-input"), png_bytes((30, 20), "purple"))
     expect(mine).to_have_count(2)
 
     dashboard = pages()
@@ -103,6 +103,10 @@ def test_agent_sends_a_pdf_and_the_visitor_downloads_it(server, widget, pages):
     expect(
         dashboard.locator("[data-testid='message'][data-seq] [data-testid='attachment-file']")
     ).to_contain_text("invoice.pdf")
+
+    # A screenshot pasted into the reply box goes the same way.
+    paste_image(dashboard.get_by_test_id("reply-input"), png_bytes())
+    expect(frame.locator("[data-testid='chat-message'][data-sender='agent'] img")).to_have_count(1)
 
     link = frame.locator("[data-testid='chat-message'][data-sender='agent'] a[download]")
     expect(link).to_contain_text("invoice.pdf")
