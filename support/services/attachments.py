@@ -269,7 +269,12 @@ def store_upload(uploader: Uploader, name: str | None, claimed: str | None, data
         created_at=utcnow(),
     )
     db.session.add(attachment)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        storage().delete(key)  # no row will ever name this file
+        raise
     return attachment
 
 
