@@ -71,3 +71,20 @@ def test_away_agents_conversations_return_to_the_queue(ctx, team):  # noqa: F811
     assert routing.requeue_away_agents(5, now=299) == 0
     assert routing.requeue_away_agents(5, now=301) == 1
     assert db.session.get(type(conversation), conversation.id).assignee_id is None
+
+
+def test_api_sets_an_agents_own_capacity(app, client, team):  # noqa: F811
+    from support.services import agents
+
+    with app.app_context():
+        token = agents.issue_api_token(db.session.get(Agent, team["admin"]))
+    headers = {"Authorization": f"Bearer {token}"}
+    path = f"/api/v1/agents/{team['alice']}"
+    answer = client.patch(path, json={"capacity": 3}, headers=headers)
+    assert answer.status_code == 200 and answer.json["agent"]["capacity"] == 3
+    assert client.patch(path, json={"capacity": 0, "name": "X"}, headers=headers).status_code == 400
+    assert client.get(path, headers=headers).json["agent"]["name"] == "Alice Agent"
+    routing_view = client.get(path + "/routing", headers=headers).json
+    assert routing_view == {"capacity": 3, "effective_capacity": 3, "open": 0}
+    cleared = client.patch(path + "/routing", json={"capacity": None}, headers=headers).json
+    assert cleared["capacity"] is None and cleared["effective_capacity"] == 5

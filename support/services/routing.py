@@ -194,12 +194,17 @@ def route_safely() -> None:
         log.exception("routing pass failed")
 
 
-def set_agent_capacity(agent: Agent, capacity) -> None:
-    """An agent's own capacity (an integer from 1 to 1000), or None to follow the setting."""
+def check_capacity(capacity) -> None:
+    """An agent's own capacity is an integer from 1 to 1000, or None to follow the setting."""
     if capacity is not None and (
         not isinstance(capacity, int) or isinstance(capacity, bool) or not 1 <= capacity <= 1000
     ):
         raise InvalidPayload("capacity must be null or an integer from 1 to 1000")
+
+
+def set_agent_capacity(agent: Agent, capacity) -> None:
+    """Give the agent its own capacity (None: the routing setting's)."""
+    check_capacity(capacity)
     agent.capacity = capacity
     db.session.commit()
 
