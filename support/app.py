@@ -12,7 +12,8 @@ from flask import Flask
 
 from . import cli, realtime, safe_json
 from .admin.views import bp as admin_bp
-from .api import admin_api, health, v1, widget
+from .api import admin_api, health, routing_api, v1, widget
+from .api import attachments as attachments_api
 from .api.errors import install_api_not_found
 from .chat.agent import AgentNamespace
 from .chat.gate import SocketGate
@@ -23,7 +24,7 @@ from .db_driver import configure_sqlite
 from .extensions import csrf, db, login_manager, migrate, socketio
 from .ratelimit import limiter
 from .safe_json import SafeJSONProvider
-from .services import agent_sockets, agents
+from .services import agent_sockets, agents, attachments
 from .services import presence as presence_service
 from .widget.views import bp as widget_bp
 
@@ -95,6 +96,7 @@ def _init_extensions(app: Flask) -> None:
     # Socket.IO packets only (not engine.io's, whose "probe" must stay a plain string).
     socketio.server.packet_class.json = safe_json
     limiter.init_app(app)
+    attachments.init_app(app)
     presence_service.init_app(app)
     agent_sockets.init_app(app)
     app.wsgi_app = SocketGate(app.wsgi_app, socketio)  # in front of Engine.IO
@@ -102,7 +104,14 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_http(app: Flask) -> None:
-    for blueprint in (health.bp, widget.bp, v1.bp, admin_api.bp):
+    for blueprint in (
+        health.bp,
+        widget.bp,
+        v1.bp,
+        admin_api.bp,
+        attachments_api.bp,
+        routing_api.bp,
+    ):
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
     for blueprint in (widget_bp, dashboard_bp, admin_bp):

@@ -77,6 +77,7 @@ def serve(host: str, port: int) -> None:
         f"Support is serving on http://{host}:{port}  (demo page: /demo, dashboard: /dashboard/)"
     )
     _start_retention(app)
+    _start_routing(app)
     serving.run(app, host, port)
 
 
@@ -87,6 +88,15 @@ def _start_retention(app) -> None:
 
     interval = float(app.config["RETENTION_CHECK_SECONDS"])
     socketio.start_background_task(retention.run_forever, app, socketio.sleep, interval)
+
+
+def _start_routing(app) -> None:
+    """Automatic routing's sweep: assign what waits, return away agents' conversations."""
+    from .extensions import socketio
+    from .services import routing
+
+    interval = float(app.config["ROUTING_SWEEP_SECONDS"])
+    socketio.start_background_task(routing.run_forever, app, socketio.sleep, interval)
 
 
 @cli.command("create-agent", help="Add an agent (or an admin with --admin).")

@@ -63,6 +63,9 @@ class Agent(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Under automatic routing: how many open conversations this agent holds at most (None: the
+    # routing setting's capacity).
+    capacity: Mapped[int | None] = mapped_column(Integer)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="agent")
 
@@ -146,6 +149,8 @@ class Conversation(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    # When an agent first got it (claim or automatic routing): the reports' queue time.
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     visitor: Mapped[Visitor] = relationship(back_populates="conversations")
     assignee: Mapped[Agent | None] = relationship()
@@ -175,6 +180,31 @@ class Message(db.Model):
 
     # Lets the unit of work insert a new conversation before its messages.
     conversation: Mapped[Conversation] = relationship()
+    # Queries of messages load these in one extra query per batch (services.attachments adds
+    # the option); a new message gets its list set directly.
+    attachments: Mapped[list[Attachment]] = relationship(
+        order_by="Attachment.created_at", viewonly=True
+    )
+
+
+class Attachment(db.Model):
+    """An uploaded file. Unsent until a message names it (``message_id``); the bytes live in
+    the storage (``services.storage``) under ``storage_key``."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    uploader_type: Mapped[str] = mapped_column(String(10))
+    uploader_id: Mapped[str] = mapped_column(String(32), index=True)
+    message_id: Mapped[str | None] = mapped_column(ForeignKey("messages.id"), index=True)
+    conversation_id: Mapped[str | None] = mapped_column(ForeignKey("conversations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    storage_key: Mapped[str] = mapped_column(String(200))
+    # Re-encoded images are the only files served inline.
+    inline: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 
 class Setting(db.Model):

@@ -12,6 +12,7 @@ LIMITS = {
     "new_visitors": "LIMIT_NEW_VISITORS",
     "visitor_messages": "LIMIT_VISITOR_MESSAGES",
     "login": "LIMIT_LOGIN",
+    "visitor_uploads": "LIMIT_VISITOR_UPLOADS",
 }
 
 

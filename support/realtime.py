@@ -118,6 +118,13 @@ def _credentials_withdrawn(agent_id: str, credentials: list[str]) -> None:
         socketio.server.disconnect(sid, namespace=AGENT_NS)
 
 
+def _queue_position(visitor_id: str, position: int) -> None:
+    """Automatic routing: the visitor's place in line (0 once an agent has it)."""
+    socketio.emit(
+        "queue", {"position": position}, namespace=VISITOR_NS, to=visitor_room(visitor_id)
+    )
+
+
 def _settings_changed(config: dict) -> None:
     socketio.emit("config:updated", config, namespace=VISITOR_NS)
 
@@ -132,6 +139,7 @@ HANDLERS = {
     "availability": _availability,
     "settings_changed": _settings_changed,
     "credentials_withdrawn": _credentials_withdrawn,
+    "queue_position": _queue_position,
 }
 
 

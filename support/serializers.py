@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import current_app, has_request_context, request
+from itsdangerous import URLSafeTimedSerializer
+
 from .models import Agent, Conversation, Message, Visitor
+
+ATTACHMENT_SALT = "support.attachment"
 
 
 def iso(value: datetime | None) -> str | None:
@@ -28,7 +33,36 @@ def message_dict(message: Message) -> dict:
         },
         "body": message.body,
         "private": message.private,
+        "attachments": [attachment_dict(a) for a in _attachments_of(message)],
         "created_at": iso(message.created_at),
+    }
+
+
+def _attachments_of(message: Message):
+    """A message's attachments; a message just posted already knows them (no query)."""
+    linked = getattr(message, "linked_attachments", None)
+    return message.attachments if linked is None else linked
+
+
+def attachment_signer() -> URLSafeTimedSerializer:
+    """Signs attachment links; their age is checked when one is used."""
+    return URLSafeTimedSerializer(current_app.secret_key, salt=ATTACHMENT_SALT)
+
+
+def attachment_url(attachment) -> str:
+    """A signed, expiring link to the file (absolute when we know the host asked for)."""
+    path = "/attachments/" + attachment_signer().dumps(attachment.id)
+    return request.host_url.rstrip("/") + path if has_request_context() else path
+
+
+def attachment_dict(attachment) -> dict:
+    """An attachment as in PROTOCOL §2; the link works for whoever may read the message."""
+    return {
+        "id": attachment.id,
+        "name": attachment.name,
+        "size": attachment.size,
+        "content_type": attachment.content_type,
+        "url": attachment_url(attachment),
     }
 
 

@@ -136,6 +136,8 @@ ADMIN_PAGES = [
     "/admin/agents",
     "/admin/settings",
     "/admin/canned",
+    "/admin/routing",
+    "/admin/attachments",
     "/admin/transcripts",
     "/admin/reports",
     "/admin/audit",

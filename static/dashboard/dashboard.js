@@ -590,6 +590,7 @@
 
     var body = h("div", "msg-body", m.body);
     node.append(meta, body);
+    if (m.attachments && m.attachments.length && window.SupportAttachments) node.append(window.SupportAttachments.render(m.attachments));
 
     if (isPending) node.append(pendingState(m));
     else if (seen) node.append(h("div", "msg-state msg-state--seen", "Seen"));
@@ -715,9 +716,9 @@
     p.status = "pending";
     p.error = null;
     renderTranscript();
-    call("message:send", {
-      conversation_id: p.conversation_id, client_id: p.client_id, body: p.body, private: p.private,
-    }).then(function (ack) {
+    var payload = { conversation_id: p.conversation_id, client_id: p.client_id, body: p.body, private: p.private };
+    if (p.attachment_ids) payload.attachment_ids = p.attachment_ids;
+    call("message:send", payload).then(function (ack) {
       if (ack.ok) {
         state.pending.delete(p.client_id);
         addMessage(ack.message);
@@ -727,6 +728,38 @@
       }
       if (p.conversation_id === state.openId) renderTranscript(true);
     });
+  }
+
+  // --- attachments (static/shared/attachments.js uploads and draws them) ---------------------
+
+  /** Upload each file, then send it to the open conversation (as a note in note mode). */
+  function sendFiles(files) {
+    var A = window.SupportAttachments;
+    var bar = document.getElementById("attach-progress");
+    var csrf = document.querySelector('input[name="csrf_token"]');
+    var headers = csrf ? { "X-CSRFToken": csrf.value } : {};
+    files.slice(0, 5).reduce(function (previous, file) {
+      return previous.then(function () {
+        if (!state.openId || !state.conv || state.conv.status !== "open") return null;
+        var conversationId = state.openId, note = state.noteMode;
+        return A.upload("/api/v1/attachments", headers, file, function (f) { A.progress(bar, f); }).then(function (attachment) {
+          var p = {
+            client_id: newClientId(), conversation_id: conversationId, body: "", private: note,
+            attachment_ids: [attachment.id], attachments: [attachment], status: "pending",
+            created_at: new Date().toISOString(), sender: { type: "agent", id: me.id, name: me.name },
+          };
+          state.pending.set(p.client_id, p);
+          renderTranscript(true);
+          deliver(p);
+        }, function (err) {
+          var why = { tooBig: "is too big", notAllowed: "is not an allowed type of file", rateLimited: "was refused: too many uploads" }[err.kind];
+          showAlert(file.name + " " + (why || "could not be uploaded"));
+        });
+      }).finally(function () { A.progress(bar, null); });
+    }, Promise.resolve());
+  }
+  if (window.SupportAttachments) {
+    window.SupportAttachments.bind({ input: document.getElementById("attach-input"), dropTarget: el.composer, pasteTarget: el.input, onFiles: sendFiles });
   }
 
   var typingSent = false;

@@ -334,15 +334,18 @@
    * pending message must not rebuild its text); the meta line below it is rebuilt freely. */
   function fillRow(li, m) {
     var sender = m.sender.type;
-    if (!li.querySelector(".bubble")) {
+    if (!li.querySelector(".bubble, .attachments")) {
       if (sender === "agent" && m.sender.name) {
         var prev = li.previousElementSibling || el.messages.lastElementChild;
         if (!(prev && prev !== li && prev.getAttribute("data-name") === m.sender.name)) li.appendChild(node("p", "sender", m.sender.name));
         li.setAttribute("data-name", m.sender.name);
       }
-      var bubble = node("p", "bubble");
-      bubble.appendChild(sender === "agent" ? linkify(m.body) : document.createTextNode(m.body));
-      li.appendChild(bubble);
+      if (m.body || !(m.attachments && m.attachments.length)) {
+        var bubble = node("p", "bubble");
+        bubble.appendChild(sender === "agent" ? linkify(m.body) : document.createTextNode(m.body));
+        li.appendChild(bubble);
+      }
+      showAttachments(li, m.attachments);
     }
     var old = li.querySelector(".meta");
     if (old) old.remove();
@@ -378,7 +381,7 @@
     li.setAttribute("data-status", item.status);
     li.className = "bubble-row visitor " + item.status;
     if (!li.parentNode) el.messages.appendChild(li);
-    var meta = fillRow(li, { sender: { type: "visitor" }, body: item.body });
+    var meta = fillRow(li, { sender: { type: "visitor" }, body: item.body, attachments: item.attachments });
     if (item.status === "pending") meta.appendChild(node("span", "state", tr("sending")));
     if (item.status === "failed") {
       meta.removeAttribute("aria-hidden");
@@ -487,6 +490,7 @@
         state.readByAgent = Math.max(state.readByAgent, d.seq);
         renderSeen();
       });
+      socket.on("queue", function (d) { showQueue(d && d.position); });
       socket.on("availability", function (d) { state.online = !!(d && d.online); renderStatus(); });
       socket.on("config:updated", function (c) {
         if (c && c.chat && typeof c.chat.online !== "boolean") c.chat.online = state.online;
@@ -524,6 +528,7 @@
     socket.emit("conversation:get", {}, function (ack) {
       if (!ack || !ack.ok) return;
       if (ack.conversation) setConversation(ack.conversation);
+      if (ack.queue) showQueue(ack.queue.position);
       (ack.messages || []).forEach(function (m) { addMessage(m, false); });
       restoreUnread(ack.conversation, ack.messages || []);
       state.loaded = true;
@@ -553,6 +558,13 @@
         if (full && full.ok && full.conversation && full.conversation.id === conversationId) setConversation(full.conversation);
       });
     });
+  }
+
+  /** Automatic routing: the visitor's place in line while every agent is busy (0: none). */
+  function showQueue(position) {
+    var line = $("queue");
+    line.hidden = !(position > 0);
+    line.textContent = position > 0 ? tr("queue", { n: position }) : "";
   }
 
   function showTyping(name) {
@@ -612,7 +624,9 @@
     }, SEND_TIMEOUT);
     var s = state.socket;
     if (!s || typeof s === "string" || !s.connected) return; /* sent again on connect */
-    s.timeout(SEND_TIMEOUT).emit("message:send", { client_id: item.client_id, body: item.body }, function (err, ack) {
+    var payload = { client_id: item.client_id, body: item.body };
+    if (item.attachment_ids) payload.attachment_ids = item.attachment_ids;
+    s.timeout(SEND_TIMEOUT).emit("message:send", payload, function (err, ack) {
       if (state.pending[item.client_id] !== item) return;
       if (err) return fail(item, tr("failed"));
       if (!ack.ok) return fail(item, ack.error && ack.error.code === "rate_limited" ? tr("rateLimited") : ack.error.message);
@@ -684,6 +698,29 @@
       /* An existing visitor leaves an email: store it before the message that relies on it. */
       state.socket.emit("visitor:update", { email: profile.email }, function () { deliver(item); });
     }, function (err) { fail(item, err.message); });
+  }
+
+  /* ---- attachments (static/shared/attachments.js does the uploading and drawing) */
+  function showAttachments(li, attachments) {
+    if (attachments && attachments.length && window.SupportAttachments) li.appendChild(window.SupportAttachments.render(attachments));
+  }
+
+  /** Upload each file (creating the visitor first if need be), then send it as a message. */
+  function sendFiles(files) {
+    var A = window.SupportAttachments;
+    formError(null);
+    files.slice(0, 5).reduce(function (previous, file) {
+      return previous.then(function () { return ensureVisitor(); }).then(function () {
+        return A.upload("/api/widget/attachments", { Authorization: "Bearer " + state.token }, file, function (f) { A.progress($("attach-progress"), f); });
+      }).then(function (attachment) {
+        var item = { client_id: newClientId(), body: "", attachment_ids: [attachment.id], attachments: [attachment], status: "pending" };
+        state.pending[item.client_id] = item;
+        renderPending(item);
+        deliver(item);
+      }, function (err) {
+        formError(tr({ tooBig: "tooBig", notAllowed: "notAllowed", rateLimited: "rateLimited" }[err.kind] || "uploadFailed"));
+      }).finally(function () { A.progress($("attach-progress"), null); });
+    }, Promise.resolve());
   }
 
   function autosize() {
@@ -761,6 +798,7 @@
         el.composer.requestSubmit();
       }
     });
+    if (window.SupportAttachments) window.SupportAttachments.bind({ input: $("attach-input"), dropTarget: el.panel, pasteTarget: el.chatInput, onFiles: sendFiles });
     window.addEventListener("message", onHostMessage);
     window.addEventListener("storage", function (e) {
       if (e.key === KEY && e.newValue && !state.token) {

@@ -4,6 +4,8 @@
 "use strict";
 window.SUPPORT_I18N = {
   en: {
+    queue: "You are number {n} in line. An agent will be with you shortly.",
+    attach: "Attach a file", tooBig: "This file is too big.", notAllowed: "This type of file is not allowed.", uploadFailed: "The file could not be sent.",
     close: "Close", back: "Back to contact details", call: "Call", email: "Email",
     hours: "Business hours", closedDay: "Closed", follow: "{label} (opens in a new tab)",
     start: "Start live chat", resume: "Continue the conversation",
@@ -24,6 +26,8 @@ window.SUPPORT_I18N = {
     dialog: "Chat with {brand}"
   },
   fr: {
+    queue: "Vous êtes numéro {n} dans la file. Un agent vous répondra bientôt.",
+    attach: "Joindre un fichier", tooBig: "Ce fichier est trop volumineux.", notAllowed: "Ce type de fichier n'est pas autorisé.", uploadFailed: "Le fichier n'a pas pu être envoyé.",
     close: "Fermer", back: "Retour aux coordonnées", call: "Appeler", email: "E-mail",
     hours: "Horaires d'ouverture", closedDay: "Fermé", follow: "{label} (nouvel onglet)",
     start: "Démarrer le chat", resume: "Reprendre la conversation",
@@ -44,6 +48,8 @@ window.SUPPORT_I18N = {
     dialog: "Discuter avec {brand}"
   },
   es: {
+    queue: "Eres el número {n} en la fila. Un agente te atenderá enseguida.",
+    attach: "Adjuntar un archivo", tooBig: "Este archivo es demasiado grande.", notAllowed: "Este tipo de archivo no está permitido.", uploadFailed: "No se pudo enviar el archivo.",
     close: "Cerrar", back: "Volver a los datos de contacto", call: "Llamar", email: "Correo",
     hours: "Horario de atención", closedDay: "Cerrado", follow: "{label} (se abre en otra pestaña)",
     start: "Iniciar chat en vivo", resume: "Continuar la conversación",
@@ -64,6 +70,8 @@ window.SUPPORT_I18N = {
     dialog: "Chatea con {brand}"
   },
   ar: {
+    queue: "أنت رقم {n} في قائمة الانتظار. سيكون أحد الموظفين معك قريبًا.",
+    attach: "إرفاق ملف", tooBig: "هذا الملف كبير جدًا.", notAllowed: "هذا النوع من الملفات غير مسموح به.", uploadFailed: "تعذر إرسال الملف.",
     close: "إغلاق", back: "العودة إلى معلومات الاتصال", call: "اتصل", email: "البريد الإلكتروني",
     hours: "ساعات العمل", closedDay: "مغلق", follow: "{label} (يفتح في علامة تبويب جديدة)",
     start: "ابدأ الدردشة المباشرة", resume: "تابع المحادثة",

@@ -14,6 +14,7 @@ from ..services import (
     audit,
     canned,
     reports,
+    routing,
     settings,
     transcripts,
     visitors,
@@ -44,6 +45,7 @@ def _agent_json(agent) -> dict:
     return agent_dict(agent, with_email=True) | {
         "created_at": iso(agent.created_at),
         "invited": agent.password_hash is None,
+        "capacity": agent.capacity,
     }
 
 
@@ -111,6 +113,8 @@ def update_agent(agent_id: str):
         raise InvalidPayload(f"password must be at least {agents.MIN_PASSWORD_LENGTH} characters")
     if active is not None and not isinstance(active, bool):
         raise InvalidPayload("active must be true or false")
+    if "capacity" in body:
+        routing.check_capacity(body["capacity"])
     # Everything is checked before anything changes.
     if name is not None or is_admin is not None:
         admin_agents.change_agent(agent, name=name, is_admin=is_admin)
@@ -118,6 +122,9 @@ def update_agent(agent_id: str):
     if "password" in body:
         agents.set_password(agent, body["password"])
         _audit("password_reset", agent.email)
+    if "capacity" in body:
+        routing.set_agent_capacity(agent, body["capacity"])
+        _audit("agent_updated", agent.email, {"capacity": agent.capacity})
     if active is not None and active != agent.active:
         admin_agents.set_agent_active(agent, active)
         _audit("agent_reactivated" if active else "agent_deactivated", agent.email)

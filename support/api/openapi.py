@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from . import openapi_admin
+from . import openapi_admin, openapi_files
 from .openapi_parts import (
     error_responses,
     json_response,
@@ -44,6 +44,7 @@ MESSAGE = {
         "sender": SENDER,
         "body": {"type": "string"},
         "private": {"type": "boolean"},
+        "attachments": {"type": "array", "items": {"$ref": "#/components/schemas/Attachment"}},
         "created_at": {"type": "string", "format": "date-time"},
     },
 }
@@ -197,4 +198,6 @@ def document() -> dict:
     }
     doc["paths"] |= openapi_admin.PATHS
     doc["components"]["schemas"] |= openapi_admin.SCHEMAS
+    doc["paths"] |= openapi_files.PATHS
+    doc["components"]["schemas"] |= openapi_files.SCHEMAS
     return doc

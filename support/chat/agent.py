@@ -9,7 +9,7 @@ from flask_wtf.csrf import ValidationError, validate_csrf
 from socketio.exceptions import ConnectionRefusedError  # noqa: A004 (the one python-socketio sends to the client)
 
 from ..serializers import conversation_dict, message_dict, visitor_detail_dict
-from ..services import canned, conversations, credentials, receipts
+from ..services import canned, conversations, credentials, receipts, routing
 from ..services.agent_sockets import agent_sockets
 from ..services.errors import Unauthorized
 from ..services.presence import presence
@@ -81,6 +81,7 @@ class AgentNamespace(EventNamespace):
         join_room("agents")
         join_room(f"agent:{agent_id}")
         presence.connect(agent_id, name, request.sid)
+        routing.route_safely()  # an agent with room may take waiting conversations
 
     def _register(self, agent_id: str, credential: str) -> bool:
         """Record which credential opened this socket, then look again: a withdrawal committed
@@ -150,7 +151,9 @@ class AgentNamespace(EventNamespace):
     def on_conversation_close(self, payload):
         data = payloads.ConversationRef.model_validate(payload)
         conversation = conversations.close(self._agent(), data.conversation_id)
-        return {"conversation": conversation_dict(conversation, for_agents=True)}
+        answer = {"conversation": conversation_dict(conversation, for_agents=True)}
+        routing.route_safely()  # the closed one freed a place
+        return answer
 
     def on_conversation_reopen(self, payload):
         data = payloads.ConversationRef.model_validate(payload)
@@ -160,7 +163,12 @@ class AgentNamespace(EventNamespace):
     def on_message_send(self, payload):
         data = payloads.AgentMessage.model_validate(payload)
         message, _ = conversations.post_agent_message(
-            self._agent(), data.conversation_id, data.client_id, data.body, private=data.private
+            self._agent(),
+            data.conversation_id,
+            data.client_id,
+            data.body,
+            private=data.private,
+            attachment_ids=data.attachment_ids,
         )
         return {"message": message_dict(message)}
 
@@ -185,6 +193,8 @@ class AgentNamespace(EventNamespace):
         data = payloads.PresenceRequest.model_validate(payload)
         agent = self._agent()
         presence.set_status(agent.id, agent.name, data.status)
+        if data.status == "online":
+            routing.route_safely()
         return {}
 
     def on_presence_list(self, payload):

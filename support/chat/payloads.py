@@ -6,7 +6,14 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 MAX_BODY = 4000
 MAX_SEQ = 2**31 - 1
@@ -23,9 +30,15 @@ def clean_text(value: str) -> str:
 
 
 def _body(value: str) -> str:
-    value = clean_text(value)
+    value = _optional_body(value)
     if not value.strip():
         raise ValueError("body must not be empty")
+    return value
+
+
+def _optional_body(value: str) -> str:
+    """A body that may be empty (a message with attachments)."""
+    value = clean_text(value)
     if len(value.strip()) > MAX_BODY:
         raise ValueError(f"body must be at most {MAX_BODY} characters")
     return value
@@ -45,6 +58,9 @@ Body = Annotated[str, AfterValidator(_body)]
 ClientId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Seq = Annotated[int, Field(ge=0, le=MAX_SEQ)]
 Id = Annotated[str, Field(min_length=1, max_length=64)]
+MAX_ATTACHMENTS = 5
+OptionalBody = Annotated[str, AfterValidator(_optional_body)]
+AttachmentIds = Annotated[list[Id], Field(max_length=MAX_ATTACHMENTS)]
 
 
 class Payload(BaseModel):
@@ -57,9 +73,22 @@ class Empty(Payload):
     pass
 
 
-class VisitorMessage(Payload):
+class WithAttachments(Payload):
+    """A message body that may be empty when the message carries attachments (uploaded first,
+    named here by id)."""
+
+    body: OptionalBody = ""
+    attachment_ids: AttachmentIds = []
+
+    @model_validator(mode="after")
+    def _not_empty(self):
+        if not self.body.strip() and not self.attachment_ids:
+            raise ValueError("body must not be empty")
+        return self
+
+
+class VisitorMessage(WithAttachments):
     client_id: ClientId
-    body: Body
 
 
 class Typing(Payload):
@@ -103,9 +132,8 @@ class Transfer(ConversationRef):
     agent_id: Id
 
 
-class AgentMessage(ConversationRef):
+class AgentMessage(WithAttachments, ConversationRef):
     client_id: ClientId
-    body: Body
     private: bool = False
 
 

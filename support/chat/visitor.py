@@ -7,7 +7,7 @@ from flask_socketio import join_room
 from socketio.exceptions import ConnectionRefusedError  # noqa: A004 (the one python-socketio sends to the client)
 
 from ..serializers import conversation_dict, message_dict, visitor_dict
-from ..services import conversations, receipts, visitors
+from ..services import conversations, receipts, routing, visitors
 from ..services.errors import Unauthorized
 from ..services.settings import allowed_origins
 from . import payloads
@@ -74,13 +74,16 @@ class VisitorNamespace(EventNamespace):
         return {
             "conversation": conversation_dict(conversation),
             "messages": [message_dict(m) for m in messages],
+            "queue": {"position": routing.queue_position(conversation)},
         }
 
     def on_message_send(self, payload):
         data = payloads.VisitorMessage.model_validate(payload)
         message, conversation = conversations.post_visitor_message(
-            self._visitor(), data.client_id, data.body
+            self._visitor(), data.client_id, data.body, attachment_ids=data.attachment_ids
         )
+        if message.seq == 1:  # it opened the conversation: automatic routing may assign it
+            conversation = routing.route_new_conversation(conversation)
         return {"message": message_dict(message), "conversation": conversation_dict(conversation)}
 
     def on_typing(self, payload):

@@ -16,6 +16,7 @@ from ..extensions import db
 from ..models import Agent, Conversation, Message, Visitor, by_id, utcnow
 from ..ratelimit import limiter
 from ..serializers import conversation_dict, message_dict
+from . import attachments
 from .errors import (
     AlreadyAssigned,
     ConversationClosed,
@@ -133,7 +134,7 @@ def _stored_message(sender: Sender, client_id: str) -> Message | None:
     )
 
 
-def post_visitor_message(visitor: Visitor, client_id: str, body: str):
+def post_visitor_message(visitor: Visitor, client_id: str, body: str, *, attachment_ids=None):
     """Store a visitor's message, opening a conversation when none is open.
 
     Returns ``(message, conversation)``. A resent ``client_id`` returns the stored message and
@@ -147,7 +148,9 @@ def post_visitor_message(visitor: Visitor, client_id: str, body: str):
 
     def attempt():
         conversation, created = _open_conversation_for(visitor)
-        message = _insert_message(conversation, sender, client_id, body, private=False)
+        message = _insert_message(
+            conversation, sender, client_id, body, private=False, attachment_ids=attachment_ids
+        )
         visitor.last_seen_at = utcnow()
         return _commit_message(message, conversation, created=created)
 
@@ -156,7 +159,13 @@ def post_visitor_message(visitor: Visitor, client_id: str, body: str):
 
 
 def post_agent_message(
-    agent: Agent, conversation_id: str, client_id: str, body: str, *, private: bool = False
+    agent: Agent,
+    conversation_id: str,
+    client_id: str,
+    body: str,
+    *,
+    private: bool = False,
+    attachment_ids=None,
 ):
     """Store an agent's message or private note in an open conversation. Sending does not
     claim it. Returns ``(message, conversation)``."""
@@ -169,7 +178,9 @@ def post_agent_message(
         conversation = get_conversation(conversation_id)
         if conversation.status != "open":
             raise ConversationClosed("this conversation is closed")
-        message = _insert_message(conversation, sender, client_id, body, private=private)
+        message = _insert_message(
+            conversation, sender, client_id, body, private=private, attachment_ids=attachment_ids
+        )
         if not private and conversation.first_response_at is None:
             conversation.first_response_at = message.created_at
         return _commit_message(message, conversation, created=False)
@@ -222,7 +233,9 @@ def _next_seq(conversation: Conversation) -> int:
     return new_seq
 
 
-def _insert_message(conversation, sender: Sender, client_id, body, *, private) -> Message:
+def _insert_message(
+    conversation, sender: Sender, client_id, body, *, private, attachment_ids=None
+) -> Message:
     seq = _next_seq(conversation)
     message = Message(
         conversation_id=conversation.id,
@@ -237,6 +250,7 @@ def _insert_message(conversation, sender: Sender, client_id, body, *, private) -
     )
     db.session.add(message)
     db.session.flush()
+    attachments.attach_to_message(message, attachment_ids)
     return message
 
 
@@ -244,7 +258,7 @@ def _commit_message(message: Message, conversation: Conversation, *, created: bo
     """Update the conversation's inbox fields, record what happened, and commit."""
     db.session.refresh(conversation)
     if not message.private:
-        conversation.preview = message.body[:PREVIEW_LENGTH]
+        conversation.preview = (message.body or attachments.preview_of(message))[:PREVIEW_LENGTH]
         conversation.last_message_at = message.created_at
         if message.sender_type == "visitor":
             conversation.unread_by_agents += 1
@@ -287,7 +301,11 @@ def claim(agent: Agent, conversation_id: str) -> Conversation:
             Conversation.assignee_id.is_(None),
             Conversation.status == "open",
         )
-        .values(assignee_id=agent.id, updated_at=utcnow())
+        .values(
+            assignee_id=agent.id,
+            updated_at=utcnow(),
+            assigned_at=func.coalesce(Conversation.assigned_at, utcnow()),
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
     if not won:
@@ -321,6 +339,7 @@ def transfer(agent: Agent, conversation_id: str, target_agent_id: str) -> Conver
         raise NotFound("no such agent")
     previous = conversation.assignee_id
     conversation.assignee_id = target.id
+    conversation.assigned_at = conversation.assigned_at or utcnow()
     conversation.updated_at = utcnow()
     db.session.flush()
     db.session.refresh(conversation)

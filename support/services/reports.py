@@ -42,6 +42,7 @@ class Figures:
     first_response: list[float] = field(default_factory=list)  # seconds
     resolution: list[float] = field(default_factory=list)  # seconds
     ratings: list[int] = field(default_factory=list)
+    queue: list[float] = field(default_factory=list)  # seconds from start to assignment
 
     def add(
         self,
@@ -49,8 +50,11 @@ class Figures:
         first_response: datetime | None,
         closed: datetime | None,
         rating: int | None,
+        assigned: datetime | None = None,
     ) -> None:
         self.conversations += 1
+        if assigned is not None:
+            self.queue.append(max(0.0, (assigned - created).total_seconds()))
         if first_response is not None:
             self.first_response.append((first_response - created).total_seconds())
         if closed is not None:
@@ -71,6 +75,9 @@ class Figures:
             "rated": len(ratings),
             "rating_average": round(sum(ratings) / len(ratings), 2) if ratings else None,
             "rating_distribution": {str(star): ratings.count(star) for star in range(1, 6)},
+            "assigned": len(self.queue),
+            "queue_median": percentile(self.queue, 50),
+            "queue_p90": percentile(self.queue, 90),
         }
 
 
@@ -94,15 +101,17 @@ def build_report(since: date, until: date) -> dict:
             Conversation.closed_at,
             Conversation.rating,
             Conversation.assignee_id,
+            Conversation.assigned_at,
         ).where(Conversation.created_at >= start, Conversation.created_at < end)
     )
     per_day = {since + timedelta(days=n): 0 for n in range((until - since).days + 1)}
     overall, by_agent = Figures(), {}
-    for created, first_response, closed, rating, assignee_id in rows:
+    for created, first_response, closed, rating, assignee_id, assigned in rows:
         per_day[created.date()] = per_day.get(created.date(), 0) + 1
-        overall.add(created, first_response, closed, rating)
+        figures = (created, first_response, closed, rating, assigned)
+        overall.add(*figures)
         if assignee_id is not None:
-            by_agent.setdefault(assignee_id, Figures()).add(created, first_response, closed, rating)
+            by_agent.setdefault(assignee_id, Figures()).add(*figures)
     return {
         "since": since.isoformat(),
         "until": until.isoformat(),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from ..extensions import db
-from . import settings, transcripts
+from . import attachments, settings, transcripts
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ def run_forever(app, sleep, interval: float) -> None:
         with app.app_context():
             try:
                 purge_expired()
+                attachments.delete_stale_unsent()
             except Exception:
                 log.exception("retention purge failed")
             finally:

@@ -357,3 +357,55 @@ def update_widget_settings(changes: dict, *, online: bool = False) -> dict:
         raise SettingsInvalid({"settings": "must be an object"})
     clean = validate_widget_settings(_merge(widget_settings(), changes))
     return save_widget_settings(clean, online=online)
+
+
+# --- routing -----------------------------------------------------------------------------------
+
+ROUTING_KEY = "routing"
+DEFAULT_ROUTING = {
+    "mode": "manual",
+    "capacity": 5,
+    "claim_on_reply": True,
+    "requeue_after_minutes": None,
+}
+
+
+def routing_settings() -> dict:
+    """How conversations reach agents: ``manual`` (agents claim) or ``auto`` (each new one goes
+    to the least busy online agent, up to ``capacity``), whether a first reply claims, and after
+    how many minutes away an agent's open conversations return to the queue (None: never)."""
+    row = db.session.get(Setting, ROUTING_KEY)
+    return _merge(DEFAULT_ROUTING, row.value if row else {})
+
+
+def _clean_routing(raw: dict) -> dict:
+    """Validate a whole routing document; ``InvalidPayload`` names the first bad field."""
+    if raw.get("mode") not in ("manual", "auto"):
+        raise InvalidPayload("mode must be manual or auto")
+    capacity = raw.get("capacity")
+    if not isinstance(capacity, int) or isinstance(capacity, bool) or not 1 <= capacity <= 1000:
+        raise InvalidPayload("capacity must be an integer from 1 to 1000")
+    if not isinstance(raw.get("claim_on_reply"), bool):
+        raise InvalidPayload("claim_on_reply must be true or false")
+    minutes = raw.get("requeue_after_minutes")
+    if minutes is not None and (
+        not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= 10080
+    ):
+        raise InvalidPayload("requeue_after_minutes must be null or 1 to 10080")
+    return {key: raw[key] for key in DEFAULT_ROUTING}
+
+
+def update_routing_settings(changes: dict) -> dict:
+    """Apply ``changes`` over the current routing settings, validated as a whole."""
+    if not isinstance(changes, dict):
+        raise InvalidPayload("send a JSON object")
+    unknown = set(changes) - set(DEFAULT_ROUTING)
+    if unknown:
+        raise InvalidPayload(f"unknown routing settings: {', '.join(sorted(unknown))[:100]}")
+    clean = _clean_routing(routing_settings() | changes)
+    row = db.session.get(Setting, ROUTING_KEY) or Setting(key=ROUTING_KEY, value={})
+    row.value = clean
+    row.updated_at = utcnow()
+    db.session.add(row)
+    db.session.commit()
+    return routing_settings()

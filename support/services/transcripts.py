@@ -12,7 +12,14 @@ from sqlalchemy import delete, exists, select
 
 from ..extensions import db
 from ..models import Conversation, Message, Visitor, utcnow
-from ..serializers import conversation_dict, iso, message_dict, visitor_detail_dict
+from ..serializers import (
+    attachment_dict,
+    conversation_dict,
+    iso,
+    message_dict,
+    visitor_detail_dict,
+)
+from . import attachments
 from .errors import InvalidPayload
 
 # --- export ------------------------------------------------------------------------------------
@@ -72,7 +79,16 @@ def transcript_text(conversation: Conversation) -> str:
         who = m.sender_name or m.sender_type.capitalize()
         note = " (private note)" if m.private else ""
         lines.append(f"[{iso(m.created_at)}] #{m.seq} {who}{note}: {m.body}")
+        lines.extend(_attachment_lines(m))
     return "\n".join(lines) + "\n"
+
+
+def _attachment_lines(message: Message) -> list[str]:
+    """One line per attachment: its name, size and signed link."""
+    return [
+        f"    attachment: {a['name']} ({a['size']} bytes) {a['url']}"
+        for a in (attachment_dict(row) for row in message.attachments)
+    ]
 
 
 def visitor_export(visitor: Visitor) -> dict:
@@ -83,6 +99,7 @@ def visitor_export(visitor: Visitor) -> dict:
     return {
         "visitor": visitor_detail_dict(visitor) | {"ip_address": visitor.ip_address},
         "conversations": [transcript_json(c) for c in conversations],
+        "attachments": attachments.count_for_visitor(visitor.id),
     }
 
 
@@ -122,6 +139,7 @@ PERSONAL_FIELDS = (
 def _delete_conversations(conversation_ids: list[str]) -> None:
     if not conversation_ids:
         return
+    attachments.delete_for_conversations(conversation_ids)
     db.session.execute(delete(Message).where(Message.conversation_id.in_(conversation_ids)))
     db.session.execute(delete(Conversation).where(Conversation.id.in_(conversation_ids)))
 
@@ -146,6 +164,7 @@ def erase_visitor(visitor: Visitor) -> int:
         db.session.scalars(select(Conversation.id).where(Conversation.visitor_id == visitor.id))
     )
     _delete_conversations(ids)
+    attachments.delete_unsent_of("visitor", visitor.id)
     db.session.execute(delete(Visitor).where(Visitor.id == visitor.id))
     db.session.commit()
     return len(ids)
