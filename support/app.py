@@ -12,7 +12,7 @@ from flask import Flask
 
 from . import cli, realtime, safe_json
 from .admin.views import bp as admin_bp
-from .api import admin_api, health, v1, widget
+from .api import admin_api, health, v1, webhooks_api, widget
 from .api.errors import install_api_not_found
 from .chat.agent import AgentNamespace
 from .chat.visitor import VisitorNamespace
@@ -22,8 +22,10 @@ from .db_driver import configure_sqlite
 from .extensions import csrf, db, login_manager, migrate, socketio
 from .ratelimit import limiter
 from .safe_json import SafeJSONProvider
-from .services import agents
+from .services import agents, outbound
+from .services import mail as mail_service
 from .services import presence as presence_service
+from .widget.mail_links import bp as mail_links_bp
 from .widget.views import bp as widget_bp
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -96,14 +98,18 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     presence_service.init_app(app)
     realtime.init_app(app)
+    mail_service.configure(app)
+    outbound.init_app(app)
 
 
 def _register_http(app: Flask) -> None:
-    for blueprint in (health.bp, widget.bp, v1.bp, admin_api.bp):
+    for blueprint in (health.bp, widget.bp, v1.bp, admin_api.bp, webhooks_api.bp):
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
     for blueprint in (widget_bp, dashboard_bp, admin_bp):
         app.register_blueprint(blueprint)
+    csrf.exempt(mail_links_bp)
+    app.register_blueprint(mail_links_bp)
     install_api_not_found(app)
     app.json = SafeJSONProvider(app)
 

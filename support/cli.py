@@ -77,6 +77,7 @@ def serve(host: str, port: int) -> None:
         f"Support is serving on http://{host}:{port}  (demo page: /demo, dashboard: /dashboard/)"
     )
     _start_retention(app)
+    _start_outbox(app)
     serving.run(app, host, port)
 
 
@@ -87,6 +88,14 @@ def _start_retention(app) -> None:
 
     interval = float(app.config["RETENTION_CHECK_SECONDS"])
     socketio.start_background_task(retention.run_forever, app, socketio.sleep, interval)
+
+
+def _start_outbox(app) -> None:
+    """Send queued mails and webhook deliveries while the server runs (one loop per process)."""
+    from .extensions import socketio
+    from .services import outbox
+
+    socketio.start_background_task(outbox.run_forever, app, socketio.sleep)
 
 
 @cli.command("create-agent", help="Add an agent (or an admin with --admin).")

@@ -12,6 +12,7 @@ LIMITS = {
     "new_visitors": "LIMIT_NEW_VISITORS",
     "visitor_messages": "LIMIT_VISITOR_MESSAGES",
     "login": "LIMIT_LOGIN",
+    "transcript_mails": "LIMIT_TRANSCRIPT_MAILS",
 }
 
 
