@@ -243,8 +243,11 @@ def enqueue_unread_mail(session, message: dict, conversation: dict) -> None:
     topic = f"unread:{conversation['id']}"
     if session.get(MailOptOut, f"conversation:{conversation['id']}") is not None:
         return
+    # Only a mail not yet claimed can still take this message; one being sent has its content.
     waiting = session.scalar(
-        select(OutboxItem.id).where(OutboxItem.topic == topic, OutboxItem.status == "pending")
+        select(OutboxItem.id).where(
+            OutboxItem.topic == topic, OutboxItem.status == "pending", OutboxItem.attempts == 0
+        )
     )
     if waiting is not None:
         return
