@@ -17,6 +17,7 @@ from .api.errors import install_api_not_found
 from .chat.agent import AgentNamespace
 from .chat.visitor import VisitorNamespace
 from .config import load_config
+from .dashboard import preferences  # noqa: F401 (its routes join the dashboard blueprint)
 from .dashboard.views import bp as dashboard_bp
 from .db_driver import configure_sqlite
 from .extensions import csrf, db, login_manager, migrate, socketio

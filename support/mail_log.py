@@ -10,7 +10,9 @@ from flask_mailman.backends.base import BaseEmailBackend
 log = logging.getLogger("support.mail")
 
 
-class LogBackend(BaseEmailBackend):
+class EmailBackend(BaseEmailBackend):
+    """Flask-Mailman finds a backend module's ``EmailBackend``."""
+
     def send_messages(self, email_messages) -> int:
         for message in email_messages:
             log.info(

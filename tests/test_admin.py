@@ -139,6 +139,8 @@ ADMIN_PAGES = [
     "/admin/transcripts",
     "/admin/reports",
     "/admin/audit",
+    "/admin/webhooks",
+    "/admin/mail",
 ]
 
 

@@ -97,7 +97,7 @@ def configure(app) -> None:
     app.config["MAIL_DEFAULT_SENDER"] = app.config.get("MAIL_FROM") or default_sender()
     app.config["MAIL_TIMEOUT"] = 30
     if not url:
-        app.config["MAIL_BACKEND"] = "support.mail_log.LogBackend"
+        app.config["MAIL_BACKEND"] = "support.mail_log"
     else:
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:

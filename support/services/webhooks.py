@@ -113,6 +113,16 @@ def delete_webhook(webhook_id) -> Webhook:
     return webhook
 
 
+def set_active(webhook_id, active: bool) -> Webhook:
+    """Turn an endpoint on (clearing its failure streak) or off."""
+    webhook = get_webhook(webhook_id)
+    webhook.active = active
+    webhook.failing_since = None
+    db.session.commit()
+    _subscribers.clear()
+    return webhook
+
+
 def webhook_json(webhook: Webhook, *, with_secret: bool = False) -> dict:
     from ..serializers import iso
 
