@@ -235,3 +235,19 @@ def test_an_agent_turns_their_own_waiting_mails_off(app, admin_client):
     client.post("/dashboard/preferences", data={"waiting_mails": "1"})
     with app.app_context():
         assert not mail.opted_out(f"agent:{alice.id}")
+
+
+def test_finished_rows_are_forgotten_after_thirty_days(ctx):
+    old, recent, waiting = (outbox.enqueue("mail", {}) for _ in range(3))
+    old.status = recent.status = "sent"
+    old.created_at = waiting.created_at = utcnow() - timedelta(days=31)
+    db.session.commit()
+    assert outbox.prune() == 1
+    assert {row.id for row in db.session.query(OutboxItem)} == {recent.id, waiting.id}
+
+
+def test_openapi_describes_the_webhook_routes(client):
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    assert {"get", "post"} <= set(paths["/webhooks"])
+    assert "delete" in paths["/webhooks/{webhook_id}"]
+    assert "/webhooks/{webhook_id}/deliveries" in paths

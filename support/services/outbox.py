@@ -15,11 +15,12 @@ at-least-once delivery and drop repeats by that id. On PostgreSQL several proces
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ..extensions import db
 from ..models import OutboxItem, by_id, new_id, utcnow
@@ -214,11 +215,34 @@ def run_forever(app, sleep) -> None:
             sleep(interval)
 
 
+_last_periodic_check = 0.0
+PERIODIC_CHECK_SECONDS = 30
+KEEP_FINISHED = timedelta(days=30)
+
+
 def _periodic_checks() -> None:
-    """Work that is due by the clock rather than by a change: agents' 'still waiting' mails."""
+    """Work that is due by the clock rather than by a change, every half minute: agents'
+    'still waiting' mails, and forgetting finished rows after 30 days (they hold addresses and
+    message text, and every message may add some)."""
+    global _last_periodic_check
+    if time.monotonic() - _last_periodic_check < PERIODIC_CHECK_SECONDS:
+        return
+    _last_periodic_check = time.monotonic()
     from . import mail
 
     mail.enqueue_waiting_alerts()
+    prune()
+
+
+def prune(keep: timedelta = KEEP_FINISHED) -> int:
+    """Delete sent, skipped and failed rows older than ``keep``; how many."""
+    gone = db.session.execute(
+        delete(OutboxItem).where(
+            OutboxItem.status != "pending", OutboxItem.created_at < utcnow() - keep
+        )
+    ).rowcount
+    db.session.commit()
+    return gone
 
 
 def recent(*, webhook_id: str | None = None, limit: int = 50) -> list[OutboxItem]:
