@@ -144,7 +144,17 @@ def seed_demo(count: int) -> None:
     )
 
 
+@cli.command("send-outbox", help="Send the mails and webhook deliveries that are due, once.")
+def send_outbox() -> None:
+    from .services import outbox
+
+    app = _app()
+    with app.app_context():
+        count = outbox.run_once(limit=1000)
+    click.echo(f"Attempted {count} outbox item{'s' if count != 1 else ''}")
+
+
 def init_app(app) -> None:
     """Make the same commands available as ``flask --app support <command>``."""
-    for command in (create_agent, purge, seed_demo):
+    for command in (create_agent, purge, seed_demo, send_outbox):
         app.cli.add_command(command)

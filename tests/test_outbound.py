@@ -251,3 +251,21 @@ def test_openapi_describes_the_webhook_routes(client):
     assert {"get", "post"} <= set(paths["/webhooks"])
     assert "delete" in paths["/webhooks/{webhook_id}"]
     assert "/webhooks/{webhook_id}/deliveries" in paths
+
+
+def test_send_outbox_command_sends_what_is_due(tmp_path):
+    from tests.test_cli import support as run_support
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "k", "ASYNC_MODE": "threading"})
+    with app.app_context():
+        upgrade_schema(app)
+        outbox.enqueue("mail", {"template": "no-such-template"})
+        db.session.commit()
+        db.engine.dispose()
+    done = run_support(tmp_path, "send-outbox")
+    assert done.returncode == 0, done.stderr
+    assert "Attempted 1 outbox item" in done.stdout
+    assert (
+        "Attempted 0 outbox items" in run_support(tmp_path, "send-outbox").stdout
+    )  # failed for good
