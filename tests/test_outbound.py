@@ -76,6 +76,18 @@ def test_agents_who_want_them_are_mailed_once_about_a_waiting_visitor(mail_app, 
     assert "https://support.example/dashboard/" in text_part(message)
 
 
+def test_a_visitor_name_cannot_add_mail_headers(mail_app, smtp):
+    make_team()
+    mail.save_mail_settings(5, "all")
+    conversation = waiting_conversation(minutes_ago=10)
+    conversation.visitor.name = "Eve\r\nBcc: victim@example.com"
+    db.session.commit()
+    mail.enqueue_waiting_alerts()
+    outbox.run_once()
+    [message] = smtp.wait_for(1)
+    assert message["Bcc"] is None and "Eve Bcc:" in str(message["Subject"])
+
+
 def test_the_assignee_alone_is_mailed_when_the_setting_says_so(mail_app, smtp):
     team = make_team()
     mail.save_mail_settings(5, "assignee")

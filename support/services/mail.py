@@ -324,6 +324,7 @@ def _brand() -> str:
 def _message(subject: str, to: list[str], template: str, headers=None, **context):
     text = render_template(f"mail/{template}.txt", **context)
     html = render_template(f"mail/{template}.html", **context)
+    subject = " ".join(subject.split())  # names in subjects come from visitors: one line
     message = EmailMultiAlternatives(subject, text, to=to, headers=headers or {})
     message.attach_alternative(html, "text/html")
     return message
