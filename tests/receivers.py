@@ -19,7 +19,8 @@ class WebhookReceiver:
 
     def __init__(self, answers=None, port: int | None = None):
         self.answers = list(answers or [])
-        self.requests: list[dict] = []
+        self.requests: list[dict] = []  # answered, with the answer's status
+        self.arrivals: list[dict] = []  # the headers of every request, as it arrives
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}/hook"
         self._cond = threading.Condition()
@@ -29,6 +30,8 @@ class WebhookReceiver:
             def do_POST(self):  # noqa: N802 (http.server's naming)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
                 with receiver._cond:
+                    receiver.arrivals.append(dict(self.headers.items()))
+                    receiver._cond.notify_all()
                     answer = receiver.answers.pop(0) if receiver.answers else 200
                 if isinstance(answer, tuple):
                     time.sleep(answer[1])
@@ -59,6 +62,17 @@ class WebhookReceiver:
                     raise AssertionError(f"{len(self.requests)} of {count} deliveries arrived")
                 self._cond.wait(remaining)
             return list(self.requests)
+
+    def wait_for_arrival(self, timeout: float = 20) -> dict:
+        """The headers of the first request, as soon as it arrives (before it is answered)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not self.arrivals:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError("no delivery arrived")
+                self._cond.wait(remaining)
+            return self.arrivals[0]
 
     def close(self) -> None:
         self.server.shutdown()

@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 
 BATCH_SIZE = 20
 MAX_RETRY_DELAY = timedelta(hours=6)
-LEASE_MARGIN_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -92,10 +91,9 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def _lease() -> timedelta:
-    """How long a claimed row is left alone: longer than any one send can take."""
-    return timedelta(
-        seconds=float(current_app.config["WEBHOOK_TIMEOUT_SECONDS"]) + LEASE_MARGIN_SECONDS
-    )
+    """How long a claimed row is left alone (``SUPPORT_OUTBOX_LEASE_SECONDS``, 60): longer than
+    any one send can take (a webhook's 10 s, an SMTP server's 30 s)."""
+    return timedelta(seconds=float(current_app.config["OUTBOX_LEASE_SECONDS"]))
 
 
 def claim_due(limit: int = BATCH_SIZE) -> list[Claimed]:

@@ -234,3 +234,22 @@ def test_deliveries_pending_when_the_server_is_killed_are_sent_after_restart(ser
         receiver.close()
     bodies = sorted(verified(webhook["secret"], r)["data"]["body"] for r in requests)
     assert bodies == ["pending 0", "pending 1", "pending 2"]
+
+
+def test_a_server_killed_mid_send_sends_again_with_the_same_webhook_id(server_factory):
+    receiver = WebhookReceiver(answers=[("sleep", 3)])  # the first attempt hangs
+    # A short lease, so that the test need not wait a minute for the row to be free again.
+    quick_lease = {"SUPPORT_WEBHOOK_TIMEOUT_SECONDS": "5", "SUPPORT_OUTBOX_LEASE_SECONDS": "2"}
+    server = server_factory(**(FAST | quick_lease))
+    webhook = add_webhook(server, receiver.url, ["message.created"])
+    server.visitor().ok("message:send", {"client_id": "m1", "body": "mid-send"})
+    first = receiver.wait_for_arrival()
+    server.stop(signal.SIGKILL)  # killed while waiting for the receiver's answer
+    restarted = Server.launch(server.env, server.log.parent)
+    try:
+        requests = receiver.wait_for(2, timeout=30)
+    finally:
+        restarted.stop()
+        receiver.close()
+    assert {r["headers"]["webhook-id"] for r in requests} == {first["webhook-id"]}
+    assert verified(webhook["secret"], requests[-1])["data"]["body"] == "mid-send"
