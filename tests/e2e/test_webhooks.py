@@ -213,7 +213,10 @@ def test_private_and_loopback_targets_are_refused_without_the_setting(server, re
 
 def test_deliveries_pending_when_the_server_is_killed_are_sent_after_restart(server_factory):
     port = free_port()  # nobody listens yet: every attempt fails and is retried
-    server = server_factory(**(FAST | {"SUPPORT_OUTBOX_FIRST_RETRY_SECONDS": "1"}))
+    # A short lease: the kill may come between a claim and its record.
+    server = server_factory(
+        **(FAST | {"SUPPORT_OUTBOX_FIRST_RETRY_SECONDS": "1", "SUPPORT_OUTBOX_LEASE_SECONDS": "2"})
+    )
     webhook = add_webhook(server, f"http://127.0.0.1:{port}/hook", ["message.created"])
     visitor = server.visitor()
     for n in range(3):
@@ -228,7 +231,7 @@ def test_deliveries_pending_when_the_server_is_killed_are_sent_after_restart(ser
     receiver = WebhookReceiver(port=port)
     restarted = Server.launch(server.env, server.log.parent)
     try:
-        requests = receiver.wait_for(3, timeout=30)
+        requests = receiver.wait_for(3, timeout=45)
     finally:
         restarted.stop()
         receiver.close()
