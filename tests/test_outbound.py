@@ -14,7 +14,7 @@ from support.cli import upgrade_schema
 from support.extensions import db
 from support.models import Agent, Conversation, OutboxItem, utcnow
 from support.ratelimit import limiter
-from support.services import mail, outbox, webhooks
+from support.services import agent_mail, mail, outbox, webhooks
 from support.services.outbox import Claimed, Outcome
 from tests.receivers import MailReceiver, text_part
 from tests.test_admin import make_conversation, make_team, sign_in
@@ -63,12 +63,12 @@ def waiting_conversation(minutes_ago: int, assignee: Agent | None = None) -> Con
 
 def test_agents_who_want_them_are_mailed_once_about_a_waiting_visitor(mail_app, smtp):
     team = make_team()
-    mail.save_mail_settings(5, "all")
+    agent_mail.save_mail_settings(5, "all")
     mail.set_opt_out(f"agent:{team['bob'].id}", True)
     waiting_conversation(minutes_ago=10)
     waiting_conversation(minutes_ago=1)  # not waiting long enough yet
-    assert mail.enqueue_waiting_alerts() == 1
-    assert mail.enqueue_waiting_alerts() == 0  # once per waiting message
+    assert agent_mail.enqueue_waiting_alerts() == 1
+    assert agent_mail.enqueue_waiting_alerts() == 0  # once per waiting message
     assert outbox.run_once() == 1
     [message] = smtp.wait_for(1)
     assert sorted(str(message["To"]).split(", ")) == ["admin@example.com", "alice@example.com"]
@@ -78,11 +78,11 @@ def test_agents_who_want_them_are_mailed_once_about_a_waiting_visitor(mail_app, 
 
 def test_a_visitor_name_cannot_add_mail_headers(mail_app, smtp):
     make_team()
-    mail.save_mail_settings(5, "all")
+    agent_mail.save_mail_settings(5, "all")
     conversation = waiting_conversation(minutes_ago=10)
     conversation.visitor.name = "Eve\r\nBcc: victim@example.com"
     db.session.commit()
-    mail.enqueue_waiting_alerts()
+    agent_mail.enqueue_waiting_alerts()
     outbox.run_once()
     [message] = smtp.wait_for(1)
     assert message["Bcc"] is None and "Eve Bcc:" in str(message["Subject"])
@@ -90,9 +90,9 @@ def test_a_visitor_name_cannot_add_mail_headers(mail_app, smtp):
 
 def test_the_assignee_alone_is_mailed_when_the_setting_says_so(mail_app, smtp):
     team = make_team()
-    mail.save_mail_settings(5, "assignee")
+    agent_mail.save_mail_settings(5, "assignee")
     waiting_conversation(minutes_ago=10, assignee=team["alice"])
-    assert mail.enqueue_waiting_alerts() == 1
+    assert agent_mail.enqueue_waiting_alerts() == 1
     outbox.run_once()
     [message] = smtp.wait_for(1)
     assert str(message["To"]) == "alice@example.com"
@@ -101,9 +101,9 @@ def test_the_assignee_alone_is_mailed_when_the_setting_says_so(mail_app, smtp):
 def test_no_waiting_mails_until_an_admin_sets_the_minutes(mail_app):
     make_team()
     waiting_conversation(minutes_ago=600)
-    assert mail.enqueue_waiting_alerts() == 0
+    assert agent_mail.enqueue_waiting_alerts() == 0
     with pytest.raises(Exception, match="1 to 1440"):
-        mail.save_mail_settings("0", "all")
+        agent_mail.save_mail_settings("0", "all")
 
 
 def test_without_smtp_mails_are_written_to_the_log(ctx, caplog):
@@ -229,7 +229,7 @@ def test_admin_saves_the_waiting_mail_setting(app, admin_client):
     )
     assert answer.status_code == 302
     with app.app_context():
-        assert mail.mail_settings() == {
+        assert agent_mail.mail_settings() == {
             "notify_waiting_minutes": 15,
             "notify_waiting_to": "assignee",
         }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
-from ..services import mail, outbox, webhooks
+from ..services import agent_mail, outbox, webhooks
 from ..services.errors import ServiceError
 from .blueprint import audit_log, bp
 
@@ -75,7 +75,7 @@ def redeliver(webhook_id: str, delivery_id: str):
 
 @bp.get("/mail")
 def mail_page():
-    return render_template("admin/mail.html", values=mail.mail_settings())
+    return render_template("admin/mail.html", values=agent_mail.mail_settings())
 
 
 @bp.post("/mail")
@@ -83,7 +83,7 @@ def save_mail():
     """How long a visitor may wait unanswered before agents are mailed, and which agents."""
     form = request.form
     try:
-        values = mail.save_mail_settings(
+        values = agent_mail.save_mail_settings(
             form.get("notify_waiting_minutes", "").strip() or None,
             form.get("notify_waiting_to", "all"),
         )

@@ -6,7 +6,8 @@
   that arrive before that mail goes join it (one pending mail per conversation); a later mail
   carries only what the earlier ones did not.
 - ``transcript:email`` mails a conversation's public transcript (a few per visitor per hour).
-- Agents are mailed about conversations that wait unanswered longer than the admin's setting.
+- Agents are mailed about conversations that wait unanswered longer than the admin's setting
+  (``agent_mail``).
 
 A mail is rendered when it is sent, not when it is queued, so it shows what is unread *then*.
 With no ``SUPPORT_SMTP_URL`` mails are written to the server log.
@@ -26,12 +27,10 @@ from sqlalchemy import select
 
 from ..extensions import db, mail
 from ..models import (
-    Agent,
     Conversation,
     MailOptOut,
     Message,
     OutboxItem,
-    Setting,
     Visitor,
     by_id,
     utcnow,
@@ -184,46 +183,6 @@ def set_opt_out(key: str, value: bool) -> None:
     db.session.commit()
 
 
-MAIL_SETTINGS_KEY = "mail"
-WAITING_AUDIENCES = ("all", "assignee")
-
-
-def mail_settings() -> dict:
-    """The admin's mail settings: ``notify_waiting_minutes`` (None: no such mails) and
-    ``notify_waiting_to`` (``all`` agents, or the ``assignee`` when there is one)."""
-    row = db.session.get(Setting, MAIL_SETTINGS_KEY)
-    value = row.value if row else {}
-    minutes = value.get("notify_waiting_minutes")
-    valid = isinstance(minutes, int) and not isinstance(minutes, bool) and minutes > 0
-    to = value.get("notify_waiting_to")
-    return {
-        "notify_waiting_minutes": minutes if valid else None,
-        "notify_waiting_to": to if to in WAITING_AUDIENCES else "all",
-    }
-
-
-def save_mail_settings(minutes, to) -> dict:
-    """Validate and store the admin's mail settings."""
-    if minutes in (None, ""):
-        minutes = None
-    else:
-        try:
-            minutes = int(minutes)
-        except (TypeError, ValueError):
-            raise InvalidPayload("minutes must be a whole number from 1 to 1440") from None
-        if not 1 <= minutes <= 1440:
-            raise InvalidPayload("minutes must be a whole number from 1 to 1440")
-    if to not in WAITING_AUDIENCES:
-        raise InvalidPayload("send to all or assignee")
-    row = db.session.get(Setting, MAIL_SETTINGS_KEY)
-    if row is None:
-        row = Setting(key=MAIL_SETTINGS_KEY, value={})
-        db.session.add(row)
-    row.value = {"notify_waiting_minutes": minutes, "notify_waiting_to": to}
-    db.session.commit()
-    return mail_settings()
-
-
 # --- queueing ----------------------------------------------------------------------------------
 
 
@@ -282,46 +241,14 @@ def request_transcript(visitor: Visitor, conversation: Conversation | None, emai
     db.session.commit()
 
 
-def enqueue_waiting_alerts() -> int:
-    """Mail agents about open conversations whose visitor has waited longer than the admin's
-    ``notify_waiting_minutes``: the assignee, or every agent while unassigned; once per
-    waiting visitor message."""
-    minutes = mail_settings()["notify_waiting_minutes"]
-    if not minutes:
-        return 0
-    cutoff = utcnow() - timedelta(minutes=minutes)
-    waiting = db.session.scalars(
-        select(Conversation).where(
-            Conversation.status == "open",
-            Conversation.unread_by_agents > 0,
-            Conversation.last_message_at <= cutoff,
-        )
-    ).all()
-    queued = 0
-    for conversation in waiting:
-        topic = f"waiting:{conversation.id}:{conversation.last_seq}"
-        if db.session.scalar(select(OutboxItem.id).where(OutboxItem.topic == topic)):
-            continue
-        payload = {
-            "template": "waiting",
-            "conversation_id": conversation.id,
-            "minutes": minutes,
-            "to": mail_settings()["notify_waiting_to"],
-        }
-        enqueue("mail", payload | {"base_url": base_url()}, topic=topic)
-        queued += 1
-    db.session.commit()
-    return queued
-
-
 # --- building and sending ----------------------------------------------------------------------
 
 
-def _brand() -> str:
+def brand_name() -> str:
     return settings.widget_settings()["brand"]["name"]
 
 
-def _message(subject: str, to: list[str], template: str, headers=None, **context):
+def render_message(subject: str, to: list[str], template: str, headers=None, **context):
     text = render_template(f"mail/{template}.txt", **context)
     html = render_template(f"mail/{template}.html", **context)
     subject = " ".join(subject.split())  # names in subjects come from visitors: one line
@@ -358,10 +285,10 @@ def _build_unread(payload: dict):
     ]
     if not unread:
         return None, {}
-    visitor, brand, base = conversation.visitor, _brand(), payload["base_url"]
+    visitor, brand, base = conversation.visitor, brand_name(), payload["base_url"]
     texts = TEXTS[_language(visitor.locale)]
     unsubscribe_url = f"{base}/mail/unsubscribe/{unsubscribe_token(conversation.id)}"
-    message = _message(
+    message = render_message(
         texts["unread_subject"].format(brand=brand),
         [visitor.email],
         "unread",
@@ -383,7 +310,7 @@ def _build_transcript(payload: dict):
     conversation = db.session.get(Conversation, payload.get("conversation_id") or "")
     if conversation is None:
         return None, {}
-    visitor, brand = conversation.visitor, _brand()
+    visitor, brand = conversation.visitor, brand_name()
     language = _language(visitor.locale)
     texts = TEXTS[language]
     messages = db.session.scalars(
@@ -391,7 +318,7 @@ def _build_transcript(payload: dict):
         .where(Message.conversation_id == conversation.id, Message.private.is_(False))
         .order_by(Message.seq)
     ).all()
-    message = _message(
+    message = render_message(
         texts["transcript_subject"].format(brand=brand),
         [payload["to"]],
         "transcript",
@@ -403,37 +330,20 @@ def _build_transcript(payload: dict):
     return message, {}
 
 
-def _build_waiting(payload: dict):
-    conversation = db.session.get(Conversation, payload.get("conversation_id") or "")
-    if conversation is None or conversation.status != "open" or not conversation.unread_by_agents:
-        return None, {}
-    if conversation.assignee_id and payload.get("to") == "assignee":
-        agents = [conversation.assignee] if conversation.assignee.active else []
-    else:
-        agents = db.session.scalars(select(Agent).where(Agent.active.is_(True))).all()
-    recipients = [a.email for a in agents if not opted_out(f"agent:{a.id}")]
-    if not recipients:
-        return None, {}
-    visitor_name = conversation.visitor.name or "A visitor"
-    message = _message(
-        f"{visitor_name} has been waiting {payload['minutes']} minutes",
-        recipients,
-        "waiting",
-        visitor_name=visitor_name,
-        minutes=payload["minutes"],
-        preview=conversation.preview or "",
-        dashboard_url=f"{payload['base_url']}/dashboard/#conversation={conversation.id}",
-    )
-    return message, {}
+def _builders() -> dict:
+    from . import agent_mail
 
-
-BUILDERS = {"unread": _build_unread, "transcript": _build_transcript, "waiting": _build_waiting}
+    return {
+        "unread": _build_unread,
+        "transcript": _build_transcript,
+        "waiting": agent_mail.build_waiting,
+    }
 
 
 def deliver(claimed: Claimed) -> Outcome:
     """Render and send one mail (the outbox calls this with no transaction open). A refused
     recipient fails for good; a server that is down or busy is tried again."""
-    builder = BUILDERS.get(claimed.payload.get("template"))
+    builder = _builders().get(claimed.payload.get("template"))
     if builder is None:
         return Outcome(error="unknown mail template", permanent=True)
     message, update = builder(claimed.payload)

@@ -226,9 +226,9 @@ def _periodic_checks() -> None:
     if time.monotonic() - _last_periodic_check < PERIODIC_CHECK_SECONDS:
         return
     _last_periodic_check = time.monotonic()
-    from . import mail
+    from . import agent_mail
 
-    mail.enqueue_waiting_alerts()
+    agent_mail.enqueue_waiting_alerts()
     prune()
 
 
