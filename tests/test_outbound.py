@@ -281,3 +281,38 @@ def test_send_outbox_command_sends_what_is_due(tmp_path):
     assert (
         "Attempted 0 outbox items" in run_support(tmp_path, "send-outbox").stdout
     )  # failed for good
+
+
+def test_admin_redelivers_from_the_webhook_page(app, admin_client):
+    with app.app_context():
+        webhook = webhooks.create_webhook("https://hooks.example/r", ["message.created"])
+        item = outbox.enqueue(
+            "webhook", {"type": "message.created", "body": "{}"}, webhook_id=webhook.id
+        )
+        item.status, item.attempts, item.response_code = "failed", 3, 500
+        db.session.commit()
+        webhook_id, item_id = webhook.id, item.id
+    page = admin_client.get(f"/admin/webhooks/{webhook_id}").get_data(as_text=True)
+    assert "delivery-row" in page and "500" in page and "Redeliver" in page
+    answer = admin_client.post(f"/admin/webhooks/{webhook_id}/deliveries/{item_id}/redeliver")
+    assert answer.status_code == 302
+    with app.app_context():
+        assert db.session.get(OutboxItem, item_id).status == "pending"
+
+
+def test_mail_links_unsubscribe_by_get_or_one_click_post_and_expire(app, client):
+    with app.app_context():
+        conversation = make_conversation(email="links@example.com", messages=[("visitor", "hi")])
+        token = mail.unsubscribe_token(conversation.id)
+        resume = mail.resume_token(conversation.visitor.id, conversation.id)
+        conversation_id = conversation.id
+    assert client.post(f"/mail/unsubscribe/{token}").status_code == 200
+    assert client.get(f"/mail/unsubscribe/{token}x").status_code == 404
+    with app.app_context():
+        assert mail.opted_out(f"conversation:{conversation_id}")
+    followed = client.get(f"/widget/return/{resume}")
+    assert followed.status_code == 303
+    assert followed.headers["Location"] == f"https://shop.example/cart#support-resume={resume}"
+    app.config["MAIL_LINK_MAX_AGE_SECONDS"] = -1
+    assert client.get(f"/widget/return/{resume}").status_code == 410
+    assert client.post("/api/widget/resume", json={"token": resume}).status_code == 401
