@@ -239,10 +239,10 @@
       cfg.position = (c.layout && c.layout.position) || cfg.position;
       place();
     }).catch(function () { /* keep the default look; the frame sends the real one */ });
-    /* A link from one of our mails (#support-resume=…): reopen that chat here, at once. */
-    var link = /(?:^#|&)support-resume=([^&]+)/.exec(location.hash);
+    /* A mailed link (#support-resume=…) reopens its chat. */
+    var link = /support-resume=([^&]+)/.exec(location.hash);
     if (link) {
-      try { history.replaceState(history.state, "", location.pathname + location.search); } catch (e) { /* keep it */ }
+      try { history.replaceState(history.state, "", location.pathname + location.search); } catch (e) { /* kept */ }
       post({ type: "resume", token: decodeURIComponent(link[1]) });
       open();
     }
