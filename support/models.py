@@ -229,9 +229,10 @@ class CannedResponse(db.Model):
 
 class OutboxItem(db.Model):
     """One mail or webhook delivery, written in the transaction that caused it and sent later by
-    the outbox loop (``services.outbox``). ``id`` is stable across retries: it is the webhook's
-    ``webhook-id``, so a receiver can drop a repeat. ``topic`` groups rows that batch together
-    (``unread:<conversation id>``)."""
+        the outbox loop (``services.outbox``). ``id`` is stable across retries: it is the webhook's
+        ``webhook-id``, so a receiver can drop a repeat. ``topic`` groups rows that batch together
+        (``unread:<conversation id>``). ``conversation_id`` lets a deleted conversation take its
+    rows (addresses, message text) with it."""
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_status_due", "status", "next_attempt_at"),)
@@ -245,6 +246,7 @@ class OutboxItem(db.Model):
     last_error: Mapped[str | None] = mapped_column(String(500))
     response_code: Mapped[int | None] = mapped_column(Integer)
     webhook_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    conversation_id: Mapped[str | None] = mapped_column(String(32), index=True)
     topic: Mapped[str | None] = mapped_column(String(80), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -316,3 +316,15 @@ def test_mail_links_unsubscribe_by_get_or_one_click_post_and_expire(app, client)
     app.config["MAIL_LINK_MAX_AGE_SECONDS"] = -1
     assert client.get(f"/widget/return/{resume}").status_code == 410
     assert client.post("/api/widget/resume", json={"token": resume}).status_code == 401
+
+
+def test_deleting_a_conversation_takes_its_mails_and_deliveries_along(ctx):
+    from support.services import transcripts
+
+    kept = make_conversation(email="kept@example.com", messages=[("visitor", "keep")])
+    gone = make_conversation(email="gone@example.com", messages=[("visitor", "forget me")])
+    for conversation in (kept, gone):
+        mail.request_transcript(conversation.visitor, conversation, None)
+    transcripts.delete_conversation(gone)
+    [left] = db.session.query(OutboxItem).all()
+    assert left.conversation_id == kept.id

@@ -79,7 +79,9 @@ def enqueue_waiting_alerts() -> int:
             "minutes": minutes,
             "to": mail_settings()["notify_waiting_to"],
         }
-        enqueue("mail", payload | {"base_url": base_url()}, topic=topic)
+        enqueue(
+            "mail", payload | {"base_url": base_url()}, conversation_id=conversation.id, topic=topic
+        )
         queued += 1
     db.session.commit()
     return queued

@@ -215,6 +215,7 @@ def enqueue_unread_mail(session, message: dict, conversation: dict) -> None:
         "mail",
         {"template": "unread", "conversation_id": conversation["id"], "base_url": base_url()},
         session=session,
+        conversation_id=conversation["id"],
         topic=topic,
         due_at=utcnow() + delay,
     )
@@ -237,6 +238,7 @@ def request_transcript(visitor: Visitor, conversation: Conversation | None, emai
             "to": address,
             "base_url": base_url(),
         },
+        conversation_id=conversation.id,
     )
     db.session.commit()
 

@@ -62,6 +62,7 @@ def enqueue(
     *,
     session=None,
     webhook_id: str | None = None,
+    conversation_id: str | None = None,
     topic: str | None = None,
     due_at: datetime | None = None,
 ) -> OutboxItem:
@@ -75,6 +76,7 @@ def enqueue(
         attempts=0,
         next_attempt_at=due_at or now,
         webhook_id=webhook_id,
+        conversation_id=conversation_id,
         topic=topic,
         created_at=now,
     )
@@ -230,6 +232,12 @@ def _periodic_checks() -> None:
 
     agent_mail.enqueue_waiting_alerts()
     prune()
+
+
+def forget_conversations(conversation_ids: list[str]) -> None:
+    """Drop the rows about conversations being deleted (in the caller's transaction): their
+    mails and deliveries carry addresses and message text."""
+    db.session.execute(delete(OutboxItem).where(OutboxItem.conversation_id.in_(conversation_ids)))
 
 
 def prune(keep: timedelta = KEEP_FINISHED) -> int:

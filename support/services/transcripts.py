@@ -13,6 +13,7 @@ from sqlalchemy import delete, exists, select
 from ..extensions import db
 from ..models import Conversation, Message, Visitor, utcnow
 from ..serializers import conversation_dict, iso, message_dict, visitor_detail_dict
+from . import outbox
 from .errors import InvalidPayload
 
 # --- export ------------------------------------------------------------------------------------
@@ -124,6 +125,7 @@ def _delete_conversations(conversation_ids: list[str]) -> None:
         return
     db.session.execute(delete(Message).where(Message.conversation_id.in_(conversation_ids)))
     db.session.execute(delete(Conversation).where(Conversation.id.in_(conversation_ids)))
+    outbox.forget_conversations(conversation_ids)
 
 
 def clear_personal_data(visitor: Visitor) -> None:

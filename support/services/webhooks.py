@@ -189,7 +189,8 @@ _subscribers = _SubscriberCache()
 
 def enqueue_event(session, event_type: str, data: dict) -> int:
     """A delivery for each active endpoint that chose ``event_type``, in ``session``'s
-    transaction; how many."""
+    transaction; how many. ``data`` is a message (with ``conversation_id``) or a
+    conversation."""
     targets = [wid for wid, types in _subscribers.get(session) if event_type in types]
     if not targets:
         return 0
@@ -206,6 +207,7 @@ def enqueue_event(session, event_type: str, data: dict) -> int:
             {"type": event_type, "body": body},
             session=session,
             webhook_id=webhook_id,
+            conversation_id=data.get("conversation_id") or data.get("id"),
         )
     return len(targets)
 

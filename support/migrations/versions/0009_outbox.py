@@ -33,6 +33,7 @@ def upgrade():
     sa.Column('last_error', sa.String(length=500), nullable=True),
     sa.Column('response_code', sa.Integer(), nullable=True),
     sa.Column('webhook_id', sa.String(length=32), nullable=True),
+    sa.Column('conversation_id', sa.String(length=32), nullable=True),
     sa.Column('topic', sa.String(length=80), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('last_attempt_at', sa.DateTime(), nullable=True),
@@ -42,6 +43,7 @@ def upgrade():
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index('ix_outbox_status_due', ['status', 'next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_topic'), ['topic'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_conversation_id'), ['conversation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_webhook_id'), ['webhook_id'], unique=False)
 
     op.create_table('webhooks',
@@ -63,6 +65,7 @@ def downgrade():
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_webhook_id'))
         batch_op.drop_index(batch_op.f('ix_outbox_topic'))
+        batch_op.drop_index(batch_op.f('ix_outbox_conversation_id'))
         batch_op.drop_index('ix_outbox_status_due')
 
     op.drop_table('outbox')
