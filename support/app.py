@@ -12,20 +12,23 @@ from flask import Flask
 
 from . import cli, realtime, safe_json
 from .admin.views import bp as admin_bp
-from .api import admin_api, health, routing_api, v1, widget
+from .api import admin_api, health, routing_api, v1, webhooks_api, widget
 from .api import attachments as attachments_api
 from .api.errors import install_api_not_found
 from .chat.agent import AgentNamespace
 from .chat.gate import SocketGate
 from .chat.visitor import VisitorNamespace
 from .config import load_config
+from .dashboard import preferences  # noqa: F401 (its routes join the dashboard blueprint)
 from .dashboard.views import bp as dashboard_bp
 from .db_driver import configure_sqlite
 from .extensions import csrf, db, login_manager, migrate, socketio
 from .ratelimit import limiter
 from .safe_json import SafeJSONProvider
-from .services import agent_sockets, agents, attachments
+from .services import agent_sockets, agents, attachments, outbound
+from .services import mail as mail_service
 from .services import presence as presence_service
+from .widget.mail_links import bp as mail_links_bp
 from .widget.views import bp as widget_bp
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -101,6 +104,8 @@ def _init_extensions(app: Flask) -> None:
     agent_sockets.init_app(app)
     app.wsgi_app = SocketGate(app.wsgi_app, socketio)  # in front of Engine.IO
     realtime.init_app(app)
+    mail_service.configure(app)
+    outbound.init_app(app)
 
 
 def _register_http(app: Flask) -> None:
@@ -111,11 +116,14 @@ def _register_http(app: Flask) -> None:
         admin_api.bp,
         attachments_api.bp,
         routing_api.bp,
+        webhooks_api.bp,
     ):
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
     for blueprint in (widget_bp, dashboard_bp, admin_bp):
         app.register_blueprint(blueprint)
+    csrf.exempt(mail_links_bp)
+    app.register_blueprint(mail_links_bp)
     install_api_not_found(app)
     app.json = SafeJSONProvider(app)
 

@@ -78,6 +78,7 @@ def serve(host: str, port: int) -> None:
     )
     _start_retention(app)
     _start_routing(app)
+    _start_outbox(app)
     serving.run(app, host, port)
 
 
@@ -97,6 +98,14 @@ def _start_routing(app) -> None:
 
     interval = float(app.config["ROUTING_SWEEP_SECONDS"])
     socketio.start_background_task(routing.run_forever, app, socketio.sleep, interval)
+
+
+def _start_outbox(app) -> None:
+    """Send queued mails and webhook deliveries while the server runs (one loop per process)."""
+    from .extensions import socketio
+    from .services import outbox
+
+    socketio.start_background_task(outbox.run_forever, app, socketio.sleep)
 
 
 @cli.command("create-agent", help="Add an agent (or an admin with --admin).")
@@ -145,7 +154,17 @@ def seed_demo(count: int) -> None:
     )
 
 
+@cli.command("send-outbox", help="Send the mails and webhook deliveries that are due, once.")
+def send_outbox() -> None:
+    from .services import outbox
+
+    app = _app()
+    with app.app_context():
+        count = outbox.run_once(limit=1000)
+    click.echo(f"Attempted {count} outbox item{'s' if count != 1 else ''}")
+
+
 def init_app(app) -> None:
     """Make the same commands available as ``flask --app support <command>``."""
-    for command in (create_agent, purge, seed_demo):
+    for command in (create_agent, purge, seed_demo, send_outbox):
         app.cli.add_command(command)

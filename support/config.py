@@ -30,6 +30,20 @@ DEFAULTS = {
     "ATTACHMENT_URL_SECONDS": 86400,
     "LIMIT_VISITOR_UPLOADS": "30/hour",
     "ROUTING_SWEEP_SECONDS": 2,
+    # Outbound mail and webhooks (services/outbox.py, mail.py, webhooks.py).
+    "SMTP_URL": None,
+    "MAIL_FROM": None,
+    "PUBLIC_URL": None,
+    "WEBHOOKS_ALLOW_PRIVATE": "false",
+    "WEBHOOK_TIMEOUT_SECONDS": 10,
+    "WEBHOOK_DISABLE_AFTER_SECONDS": 3 * 86400,
+    "OUTBOX_POLL_SECONDS": 1,
+    "OUTBOX_FIRST_RETRY_SECONDS": 15,
+    "OUTBOX_GIVE_UP_SECONDS": 26 * 3600,
+    "OUTBOX_LEASE_SECONDS": 60,
+    "MAIL_UNREAD_DELAY_SECONDS": 120,
+    "MAIL_LINK_MAX_AGE_SECONDS": 7 * 86400,
+    "LIMIT_TRANSCRIPT_MAILS": "3/hour",
 }
 
 

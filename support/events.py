@@ -44,6 +44,12 @@ def take_pending(session) -> list[Event]:
     return session.info.pop(_PENDING_KEY, [])
 
 
+def peek_pending(session) -> list[Event]:
+    """The events recorded on ``session`` so far, left in place (for work that must join the
+    same transaction, such as outbox rows)."""
+    return list(session.info.get(_PENDING_KEY, ()))
+
+
 def announce(name: str, /, **data: Any) -> None:
     """Publish an event that has nothing to commit."""
     if _sink is not None:

@@ -1,6 +1,7 @@
 """Flask extensions, created unbound. ``create_app`` binds them; nothing of ours is imported."""
 
 from flask_login import LoginManager
+from flask_mailman import Mail
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
@@ -29,3 +30,4 @@ migrate = Migrate()
 socketio = SocketIO()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+mail = Mail()

@@ -255,3 +255,55 @@ class CannedResponse(db.Model):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class OutboxItem(db.Model):
+    """One mail or webhook delivery, written in the transaction that caused it and sent later by
+        the outbox loop (``services.outbox``). ``id`` is stable across retries: it is the webhook's
+        ``webhook-id``, so a receiver can drop a repeat. ``topic`` groups rows that batch together
+        (``unread:<conversation id>``). ``conversation_id`` lets a deleted conversation take its
+    rows (addresses, message text) with it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_due", "status", "next_attempt_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(10))  # mail | webhook
+    payload: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # sent|failed|skipped
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    response_code: Mapped[int | None] = mapped_column(Integer)
+    webhook_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    conversation_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    topic: Mapped[str | None] = mapped_column(String(80), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Webhook(db.Model):
+    """An endpoint that receives signed deliveries of the event types it chose. ``secret`` is
+    ``whsec_`` + base64 of the signing key. ``failing_since`` marks the first failure after the
+    last success; an endpoint failing for too long is disabled."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    url: Mapped[str] = mapped_column(String(2000))
+    events: Mapped[list] = mapped_column(JSON)
+    secret: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failing_since: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class MailOptOut(db.Model):
+    """Who asked for no more mail: ``conversation:<id>`` (a visitor's one-click unsubscribe) or
+    ``agent:<id>`` (an agent's own switch)."""
+
+    __tablename__ = "mail_opt_outs"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

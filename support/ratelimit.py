@@ -13,6 +13,7 @@ LIMITS = {
     "visitor_messages": "LIMIT_VISITOR_MESSAGES",
     "login": "LIMIT_LOGIN",
     "visitor_uploads": "LIMIT_VISITOR_UPLOADS",
+    "transcript_mails": "LIMIT_TRANSCRIPT_MAILS",
 }
 
 

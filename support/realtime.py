@@ -78,7 +78,9 @@ def _message_created(message: dict, conversation: dict) -> None:
         _to_visitor("message:new", message, conversation)
 
 
-def _conversation_updated(conversation: dict, previous_assignee_id: str | None) -> None:
+def _conversation_updated(
+    conversation: dict, previous_assignee_id: str | None, change: str | None = None
+) -> None:
     rooms = agent_audience(conversation, previous_assignee_id)
     _to_agents("conversation:updated", conversation, rooms)
     _to_visitor("conversation:updated", public_conversation(conversation), conversation)

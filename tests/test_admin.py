@@ -141,6 +141,8 @@ ADMIN_PAGES = [
     "/admin/transcripts",
     "/admin/reports",
     "/admin/audit",
+    "/admin/webhooks",
+    "/admin/mail",
 ]
 
 

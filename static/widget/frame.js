@@ -47,7 +47,8 @@
     "phone-text", "email-item", "email", "email-text", "socials", "hours", "hours-list", "start-chat", "start-label",
     "status-dot", "status-text", "chat", "log", "greeting", "greeting-text", "messages", "ended", "stars", "rated",
     "typing", "connection", "composer", "offline-note", "prechat", "field-name", "field-email", "visitor-name",
-    "visitor-email", "form-error", "chat-input", "chat-send", "sent-note"
+    "visitor-email", "form-error", "chat-input", "chat-send", "sent-note", "transcript-field", "transcript-address",
+    "transcript-send", "transcript-note"
   ].forEach(function (id) { el[id.replace(/-(\w)/g, function (m, c) { return c.toUpperCase(); })] = $(id); });
 
   /* ---- state */
@@ -743,6 +744,54 @@
     });
   }
 
+  /* ---- "Email me this conversation" (a closed chat) */
+  function emailTranscript() {
+    var s = state.socket, payload = {};
+    if (!s || typeof s === "string" || !s.connected) return;
+    if (!state.emailKnown) {
+      if (el.transcriptField.hidden) {
+        el.transcriptField.hidden = false;
+        el.transcriptAddress.focus();
+        return;
+      }
+      payload.email = el.transcriptAddress.value.trim();
+      if (!EMAIL_RE.test(payload.email)) return transcriptNote(tr("invalidEmail"));
+    }
+    s.emit("transcript:email", payload, function (ack) {
+      if (ack && ack.ok) {
+        el.transcriptField.hidden = true;
+        transcriptNote(tr("transcriptSent", { email: payload.email || state.emailKnown }));
+      } else transcriptNote(tr(ack && ack.error && ack.error.code === "rate_limited" ? "transcriptLimited" : "error"));
+    });
+  }
+
+  function transcriptNote(text) {
+    el.transcriptNote.textContent = text;
+    el.transcriptNote.hidden = false;
+  }
+
+  /* ---- a link from one of our mails: exchange it for the visitor's token and open that chat */
+  function resume(link) {
+    fetch("/api/widget/resume", {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ token: link })
+    }).then(function (r) { return r.ok ? r.json() : null; }).then(function (data) {
+      if (!data || typeof data.token !== "string") return;
+      if (data.token !== state.token) {
+        if (state.socket && typeof state.socket !== "string") {
+          state.socket.disconnect();
+          state.socket = null;
+        }
+        state.conversation = null;
+        clearMessages();
+        state.token = data.token;
+        store.write(data.token);
+        state.loaded = false;
+        connect();
+      }
+      show("chat", true);
+    }, function () { /* an expired link leaves the widget as it was */ });
+  }
+
   /* ---- messages from the loader */
   function onHostMessage(e) {
     if (!hostOrigin || e.origin !== hostOrigin || e.source !== window.parent) return;
@@ -764,6 +813,8 @@
       state.token = d.token;
       renderStatus();
       connect();
+    } else if (d.type === "resume" && typeof d.token === "string") {
+      resume(d.token.slice(0, 500));
     } else if (d.type === "page") {
       state.page = {};
       if (typeof d.url === "string") state.page.page_url = d.url.slice(0, 2000);
@@ -787,6 +838,7 @@
       el.stars.appendChild(b);
     }
     el.startChat.addEventListener("click", function () { show("chat", true); });
+    el.transcriptSend.addEventListener("click", emailTranscript);
     el.back.addEventListener("click", function () { show("home", true); });
     el.close.addEventListener("click", function () { toHost({ type: "close" }); });
     document.addEventListener("keydown", function (e) { if (e.key === "Escape") toHost({ type: "close" }); });

@@ -23,7 +23,9 @@ window.SUPPORT_I18N = {
     error: "Something went wrong. Please try again.",
     rateLimited: "You're sending messages too quickly. Please wait a moment.",
     reconnecting: "Reconnecting…",
-    dialog: "Chat with {brand}"
+    dialog: "Chat with {brand}",
+    emailTranscript: "Email me this conversation", transcriptTo: "Email address for the copy", transcriptSent: "We've sent this conversation to {email}.",
+    transcriptLimited: "You've asked for this conversation a few times already. Please try again later."
   },
   fr: {
     queue: "Vous êtes numéro {n} dans la file. Un agent vous répondra bientôt.",
@@ -45,7 +47,9 @@ window.SUPPORT_I18N = {
     error: "Une erreur est survenue. Veuillez réessayer.",
     rateLimited: "Vous envoyez des messages trop vite. Patientez un instant.",
     reconnecting: "Reconnexion…",
-    dialog: "Discuter avec {brand}"
+    dialog: "Discuter avec {brand}",
+    emailTranscript: "M'envoyer cette conversation par e-mail", transcriptTo: "Adresse e-mail pour la copie", transcriptSent: "Nous avons envoyé cette conversation à {email}.",
+    transcriptLimited: "Vous avez déjà demandé cette conversation plusieurs fois. Réessayez plus tard."
   },
   es: {
     queue: "Eres el número {n} en la fila. Un agente te atenderá enseguida.",
@@ -67,7 +71,9 @@ window.SUPPORT_I18N = {
     error: "Algo salió mal. Inténtalo de nuevo.",
     rateLimited: "Estás enviando mensajes demasiado rápido. Espera un momento.",
     reconnecting: "Reconectando…",
-    dialog: "Chatea con {brand}"
+    dialog: "Chatea con {brand}",
+    emailTranscript: "Enviarme esta conversación por correo", transcriptTo: "Correo para la copia", transcriptSent: "Hemos enviado esta conversación a {email}.",
+    transcriptLimited: "Ya has pedido esta conversación varias veces. Inténtalo más tarde."
   },
   ar: {
     queue: "أنت رقم {n} في قائمة الانتظار. سيكون أحد الموظفين معك قريبًا.",
@@ -89,7 +95,9 @@ window.SUPPORT_I18N = {
     error: "حدث خطأ ما. حاول مرة أخرى.",
     rateLimited: "أنت ترسل الرسائل بسرعة كبيرة. انتظر قليلًا.",
     reconnecting: "جارٍ إعادة الاتصال…",
-    dialog: "تحدث مع {brand}"
+    dialog: "تحدث مع {brand}",
+    emailTranscript: "أرسل لي هذه المحادثة بالبريد", transcriptTo: "البريد الإلكتروني للنسخة", transcriptSent: "أرسلنا هذه المحادثة إلى {email}.",
+    transcriptLimited: "لقد طلبت هذه المحادثة عدة مرات. يرجى المحاولة لاحقًا."
   }
 };
 window.SUPPORT_RTL = ["ar", "he", "fa", "ur"];

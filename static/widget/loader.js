@@ -239,6 +239,13 @@
       cfg.position = (c.layout && c.layout.position) || cfg.position;
       place();
     }).catch(function () { /* keep the default look; the frame sends the real one */ });
+    /* A mailed link (#support-resume=…) reopens its chat. */
+    var link = /support-resume=([^&]+)/.exec(location.hash);
+    if (link) {
+      try { history.replaceState(history.state, "", location.pathname + location.search); } catch (e) { /* kept */ }
+      post({ type: "resume", token: decodeURIComponent(link[1]) });
+      open();
+    }
     /* The frame loads once the page has, so it never competes with the host's own content. */
     if (doc.readyState === "complete") setTimeout(makeFrame, 0);
     else window.addEventListener("load", function () { setTimeout(makeFrame, 0); });

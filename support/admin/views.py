@@ -8,7 +8,12 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from ..services import admin_agents, agents, canned, settings
 from ..services.errors import ServiceError
 from ..services.presence import presence
-from . import report_views, routing_views, transcript_views  # noqa: F401 (routes join the bp)
+from . import (  # noqa: F401 (their routes join the blueprint)
+    outbound_views,
+    report_views,
+    routing_views,
+    transcript_views,
+)
 from .blueprint import audit_log, bp
 from .forms import DAY_NAMES, form_bool, prechat_state, settings_from_form
 

@@ -306,3 +306,112 @@ PATHS = {
         ),
     },
 }
+
+
+# --- webhooks (webhooks_api.py) -----------------------------------------------------------------
+
+EVENT_TYPE = {
+    "type": "string",
+    "enum": [
+        "conversation.created",
+        "message.created",
+        "conversation.assigned",
+        "conversation.closed",
+        "conversation.rated",
+    ],
+}
+WEBHOOK_ID = path_param("webhook_id")
+SCHEMAS |= {
+    "Webhook": {
+        "type": "object",
+        "properties": {
+            "id": STRING,
+            "url": {"type": "string", "format": "uri"},
+            "events": {"type": "array", "items": EVENT_TYPE},
+            "active": {"type": "boolean", "description": "false once it kept failing"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "secret": {
+                "type": "string",
+                "description": "whsec_ + base64 of the signing key; only in the answer to POST",
+            },
+        },
+    },
+    "WebhookDelivery": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "description": "webhook-id is msg_ + this id"},
+            "type": EVENT_TYPE,
+            "status": {"type": "string", "enum": ["pending", "sent", "failed", "skipped"]},
+            "attempts": {"type": "integer"},
+            "response_code": {"type": ["integer", "null"]},
+            "last_error": {"type": ["string", "null"]},
+            "created_at": {"type": "string", "format": "date-time"},
+            "last_attempt_at": NULLABLE_TIME,
+            "next_attempt_at": NULLABLE_TIME,
+        },
+    },
+}
+PATHS |= {
+    "/webhooks": {
+        "get": _op(
+            "Webhook endpoints (never their secrets)",
+            {
+                "200": json_response(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "webhooks": {"type": "array", "items": ref("Webhook")},
+                            "items": {"type": "array", "items": ref("Webhook")},
+                        },
+                    }
+                )
+            },
+        ),
+        "post": _op(
+            "Add an endpoint; the answer carries its secret, shown this once",
+            {
+                "201": json_response(
+                    {"type": "object", "properties": {"webhook": ref("Webhook")}}, "Created"
+                )
+            },
+            body={
+                "type": "object",
+                "required": ["url", "events"],
+                "properties": {
+                    "url": {"type": "string", "format": "uri", "description": "http or https"},
+                    "events": {"type": "array", "minItems": 1, "items": EVENT_TYPE},
+                },
+            },
+            errors=(400,),
+        ),
+    },
+    "/webhooks/{webhook_id}": {
+        "delete": _op(
+            "Delete an endpoint; its pending deliveries are dropped",
+            {"204": {"description": "Deleted"}},
+            parameters=[WEBHOOK_ID],
+            errors=(404,),
+        ),
+    },
+    "/webhooks/{webhook_id}/deliveries": {
+        "get": _op(
+            "Recent deliveries to an endpoint, newest first",
+            {"200": json_response(_items("WebhookDelivery"))},
+            parameters=[WEBHOOK_ID],
+            errors=(404,),
+        ),
+    },
+    "/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": {
+        "post": _op(
+            "Send a delivery again now, with its original webhook-id",
+            {
+                "202": json_response(
+                    {"type": "object", "properties": {"delivery": ref("WebhookDelivery")}},
+                    "Queued",
+                )
+            },
+            parameters=[WEBHOOK_ID, path_param("delivery_id")],
+            errors=(404,),
+        ),
+    },
+}

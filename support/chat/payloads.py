@@ -115,6 +115,12 @@ class VisitorProfile(Payload):
     timezone: Annotated[Text, Field(max_length=64), AfterValidator(_known_time_zone)] | None = None
 
 
+class TranscriptRequest(Payload):
+    """``transcript:email``: where to send it (default: the visitor's own address)."""
+
+    email: Annotated[Text, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+
+
 class Rating(Payload):
     rating: Annotated[int, Field(ge=1, le=5)]
     comment: Annotated[Text, Field(max_length=1000)] | None = None

@@ -7,7 +7,7 @@ from flask_socketio import join_room
 from socketio.exceptions import ConnectionRefusedError  # noqa: A004 (the one python-socketio sends to the client)
 
 from ..serializers import conversation_dict, message_dict, visitor_dict
-from ..services import conversations, receipts, routing, visitors
+from ..services import conversations, mail, receipts, routing, visitors
 from ..services.errors import Unauthorized
 from ..services.settings import allowed_origins
 from . import payloads
@@ -34,6 +34,7 @@ class VisitorNamespace(EventNamespace):
         "sync",
         "visitor:update",
         "conversation:rate",
+        "transcript:email",
     )
 
     def __init__(self, namespace: str = "/visitor"):
@@ -117,3 +118,10 @@ class VisitorNamespace(EventNamespace):
         data = payloads.Rating.model_validate(payload)
         conversation = conversations.rate(self._visitor(), data.rating, data.comment)
         return {"conversation": conversation_dict(conversation)}
+
+    def on_transcript_email(self, payload):
+        """ "Email me this conversation": the current conversation's public transcript."""
+        data = payloads.TranscriptRequest.model_validate(payload)
+        visitor = self._visitor()
+        mail.request_transcript(visitor, conversations.current_conversation(visitor), data.email)
+        return {}

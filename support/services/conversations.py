@@ -279,14 +279,18 @@ def _commit_message(message: Message, conversation: Conversation, *, created: bo
 # --- assignment and status ---------------------------------------------------------------------
 
 
-def _record_update(conversation: Conversation, *, previous_assignee_id: str | None) -> None:
+def _record_update(
+    conversation: Conversation, *, previous_assignee_id: str | None, change: str | None = None
+) -> None:
     """Record a changed conversation; ``previous_assignee_id`` lets realtime tell the agents who
-    saw it before the change, as well as those who see it now."""
+    saw it before the change, as well as those who see it now; ``change`` (closed, rated) names
+    what happened, for webhooks."""
     events.record(
         db.session,
         "conversation_updated",
         conversation=conversation_dict(conversation, for_agents=True),
         previous_assignee_id=previous_assignee_id,
+        change=change,
     )
 
 
@@ -357,7 +361,7 @@ def close(agent: Agent, conversation_id: str) -> Conversation:
     conversation.status = "closed"
     conversation.closed_at = conversation.updated_at = utcnow()
     db.session.flush()
-    _record_update(conversation, previous_assignee_id=conversation.assignee_id)
+    _record_update(conversation, previous_assignee_id=conversation.assignee_id, change="closed")
     db.session.commit()
     return conversation
 
@@ -391,6 +395,6 @@ def rate(visitor: Visitor, rating: int, comment: str | None) -> Conversation:
     conversation.rating = rating
     conversation.rating_comment = comment
     db.session.flush()
-    _record_update(conversation, previous_assignee_id=conversation.assignee_id)
+    _record_update(conversation, previous_assignee_id=conversation.assignee_id, change="rated")
     db.session.commit()
     return conversation

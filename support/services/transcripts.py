@@ -19,7 +19,7 @@ from ..serializers import (
     message_dict,
     visitor_detail_dict,
 )
-from . import attachments
+from . import attachments, outbox
 from .errors import InvalidPayload
 
 # --- export ------------------------------------------------------------------------------------
@@ -142,6 +142,7 @@ def _delete_conversations(conversation_ids: list[str]) -> None:
     attachments.delete_for_conversations(conversation_ids)
     db.session.execute(delete(Message).where(Message.conversation_id.in_(conversation_ids)))
     db.session.execute(delete(Conversation).where(Conversation.id.in_(conversation_ids)))
+    outbox.forget_conversations(conversation_ids)
 
 
 def clear_personal_data(visitor: Visitor) -> None:

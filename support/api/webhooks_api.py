@@ -1,0 +1,67 @@
+"""``/api/v1/webhooks`` for admins (PROTOCOL §3): add, list and delete endpoints, see their
+recent deliveries and send one again."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify, request
+
+from ..services import audit, outbox, webhooks
+from ..services.errors import InvalidPayload, NotFound
+from .errors import install_json_errors
+from .v1 import admin_required
+
+bp = Blueprint("webhooks_api", __name__, url_prefix="/api/v1")
+install_json_errors(bp)
+
+
+@bp.get("/webhooks")
+@admin_required
+def list_webhooks():
+    """Every endpoint (secrets are never shown again); ``items`` like the other lists."""
+    items = [webhooks.webhook_json(w) for w in webhooks.list_webhooks()]
+    return jsonify({"webhooks": items, "items": items})
+
+
+@bp.post("/webhooks")
+@admin_required
+def create_webhook():
+    """``{"url", "events": [type]}`` → 201 with the secret, shown this once."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidPayload("send a JSON object with url and events")
+    webhook = webhooks.create_webhook(body.get("url"), body.get("events"))
+    audit.record(
+        g.agent,
+        "webhook_created",
+        webhook.url[:200],
+        {"events": webhook.events},
+        ip=request.remote_addr,
+    )
+    return jsonify({"webhook": webhooks.webhook_json(webhook, with_secret=True)}), 201
+
+
+@bp.delete("/webhooks/<webhook_id>")
+@admin_required
+def delete_webhook(webhook_id: str):
+    webhook = webhooks.delete_webhook(webhook_id)
+    audit.record(g.agent, "webhook_deleted", webhook.url[:200], ip=request.remote_addr)
+    return "", 204
+
+
+@bp.get("/webhooks/<webhook_id>/deliveries")
+@admin_required
+def list_deliveries(webhook_id: str):
+    """The newest deliveries first, with status, response code, attempts and times."""
+    items = [webhooks.delivery_json(d) for d in webhooks.deliveries(webhook_id)]
+    return jsonify({"items": items})
+
+
+@bp.post("/webhooks/<webhook_id>/deliveries/<delivery_id>/redeliver")
+@admin_required
+def redeliver(webhook_id: str, delivery_id: str):
+    """Send a delivery again now, with its original ``webhook-id``."""
+    webhook = webhooks.get_webhook(webhook_id)
+    item = outbox.send_again(delivery_id, webhook_id=webhook.id)
+    if item is None:
+        raise NotFound("no such delivery")
+    return jsonify({"delivery": webhooks.delivery_json(item)}), 202
