@@ -10,7 +10,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, realtime, safe_json
+from . import cli, http_guard, realtime, safe_json
 from .admin.views import bp as admin_bp
 from .api import admin_api, health, v1, widget
 from .api.errors import install_api_not_found
@@ -52,6 +52,7 @@ def build_app(config: dict | None = None) -> Flask:
     )
     _init_extensions(app)
     _register_http(app)
+    http_guard.install(app)
     socketio.on_namespace(VisitorNamespace("/visitor"))
     socketio.on_namespace(AgentNamespace("/agent"))
     cli.init_app(app)

@@ -378,3 +378,18 @@ def wait_until(predicate, timeout: float = 10, interval: float = 0.05, what: str
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} not reached within {timeout}s")
         time.sleep(interval)
+
+
+def session_from(address: str) -> requests.Session:
+    """A requests session whose connections leave from ``address`` (any of 127.0.0.0/8 on
+    Linux), so the server sees several distinct clients."""
+    from requests.adapters import HTTPAdapter
+
+    class SourceAdapter(HTTPAdapter):
+        def init_poolmanager(self, *args, **kwargs):
+            kwargs["source_address"] = (address, 0)
+            super().init_poolmanager(*args, **kwargs)
+
+    session = requests.Session()
+    session.mount("http://", SourceAdapter())
+    return session
