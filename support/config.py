@@ -17,6 +17,7 @@ DEFAULTS = {
     "LIMIT_NEW_VISITORS": "30/minute",
     "LIMIT_VISITOR_MESSAGES": "20/minute",
     "LIMIT_LOGIN": "10/minute",
+    "LIMIT_VISITOR_EVENTS": "120/minute",
     "IDENTITY_SECRET": None,
     "MESSAGE_QUEUE": None,
     "ASYNC_MODE": None,
