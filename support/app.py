@@ -10,7 +10,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, http_guard, realtime, safe_json
+from . import cli, http_guard, log_safety, realtime, safe_json
 from .admin.views import bp as admin_bp
 from .api import admin_api, health, v1, widget
 from .api.errors import install_api_not_found
@@ -50,6 +50,7 @@ def build_app(config: dict | None = None) -> Flask:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    log_safety.install()
     _init_extensions(app)
     _register_http(app)
     http_guard.install(app)
