@@ -18,13 +18,19 @@ from .errors import InvalidPayload
 # --- export ------------------------------------------------------------------------------------
 
 CSV_COLUMNS = ["seq", "created_at", "sender_type", "sender_name", "private", "body"]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# OWASP's CSV-injection guidance: a cell that starts with one of these may run as a formula.
+# Spreadsheets skip leading whitespace and line breaks before a formula and some read the
+# full-width look-alikes (U+FF1D, U+FF0B, U+FF0D, U+FF20) as the ASCII signs.
+FORMULA_SIGNS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
+FORMULA_STARTS = ("\t", "\r", "\n")
 
 
 def csv_safe(value) -> str:
-    """A cell no spreadsheet will run as a formula: risky first characters get a quote."""
+    """A cell no spreadsheet will run as a formula: a risky start (a formula sign, also after
+    whitespace or line breaks, or a tab/CR/LF) gets a leading quote, as OWASP advises."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    risky = text.startswith(FORMULA_STARTS) or text.lstrip()[:1] in FORMULA_SIGNS
+    return "'" + text if risky else text
 
 
 def transcript_json(conversation: Conversation) -> dict:
