@@ -208,13 +208,22 @@ class SocketClient:
     """A python-socketio client on one namespace that records every event it receives."""
 
     def __init__(
-        self, url: str, namespace: str, auth: dict | None, *, headers=None, connect: bool = True
+        self,
+        url: str,
+        namespace: str,
+        auth: dict | None,
+        *,
+        headers=None,
+        connect: bool = True,
+        transports: tuple[str, ...] = ("websocket",),
+        **client_options,
     ):
         self.url, self.namespace, self.auth, self.headers = url, namespace, auth, headers
+        self.transports = list(transports)
         self.events: dict[str, list] = defaultdict(list)
         self.connect_errors: list = []
         self._cond = threading.Condition()
-        self.sio = socketio.Client(reconnection=False)
+        self.sio = socketio.Client(reconnection=False, **client_options)
         self.sio.on("*", self._record, namespace=namespace)
         self.sio.on("connect_error", self._connect_error, namespace=namespace)
         if connect:
@@ -226,7 +235,7 @@ class SocketClient:
             namespaces=[self.namespace],
             auth=self.auth,
             headers=self.headers or {},
-            transports=["websocket"],
+            transports=self.transports,
             wait_timeout=10,
         )
 
@@ -392,4 +401,5 @@ def session_from(address: str) -> requests.Session:
 
     session = requests.Session()
     session.mount("http://", SourceAdapter())
+    session.mount("https://", SourceAdapter())
     return session
