@@ -21,10 +21,14 @@ UPLOAD_PATHS = {
 }
 
 
+DEFAULT_LIMITS = {"MAX_REQUEST_BYTES": 1048576, "UPLOAD_MAX_BYTES": 10485760}
+
+
 def body_limit(config, path: str) -> int:
     """The largest body accepted on ``path``: ``UPLOAD_MAX_BYTES`` for uploads,
     ``MAX_REQUEST_BYTES`` everywhere else."""
-    return int(config[UPLOAD_PATHS.get(path.rstrip("/") or "/", "MAX_REQUEST_BYTES")])
+    key = UPLOAD_PATHS.get(path.rstrip("/") or "/", "MAX_REQUEST_BYTES")
+    return int(config.get(key) or DEFAULT_LIMITS[key])
 
 
 def _declared_length(environ) -> int | None:
