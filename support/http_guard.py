@@ -45,11 +45,7 @@ def _refuse(start_response, limit: int):
     body = too_large_body(limit)
     start_response(
         "413 Request Entity Too Large",
-        [
-            ("Content-Type", "application/json"),
-            ("Content-Length", str(len(body))),
-            ("Connection", "close"),
-        ],
+        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
     )
     return [body]
 
