@@ -192,3 +192,20 @@ def test_tls_terminated_at_nginx_gives_secure_cookies(deployment):
     page = session_from("127.0.0.6").get(url + "/login", verify=False, timeout=10)
     assert page.status_code == 200
     assert "; secure" in page.headers["Set-Cookie"].lower()
+
+
+def test_the_audit_log_records_each_clients_own_address(deployment):
+    url, pair = deployment
+    browser = session_from("127.0.0.7")
+    form = browser.get(url + "/login", verify=False, timeout=10).text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+    answer = browser.post(
+        url + "/login",
+        data={"csrf_token": token, "email": "nobody@example.com", "password": "guess"},
+        headers={"Referer": url + "/login"},  # Flask-WTF checks it over HTTPS
+        verify=False,
+        timeout=10,
+    )
+    assert answer.status_code == 401, answer.text
+    audit = pair.a.api("GET", "/api/v1/audit?action=login_failed", who="admin").json()
+    assert [e["ip_address"] for e in audit["items"]] == ["127.0.0.7"]
