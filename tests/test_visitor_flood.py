@@ -32,8 +32,17 @@ def test_typing_is_coalesced(flooded):
     visitor.ok("typing", {"typing": False})
     time.sleep(0.5)
     broadcasts = agent.received("typing")
-    assert 1 <= len(broadcasts) <= 4 * elapsed + 4, (len(broadcasts), elapsed)
-    assert broadcasts[-1]["typing"] is False or len(broadcasts) > 1
+    assert 1 <= len(broadcasts) <= 5 * (elapsed + 1) + 1, (len(broadcasts), elapsed)
+    # A start quickly followed by a stop (no flood) is announced in full.
+    quiet = flooded.visitor()
+    quiet.ok("message:send", {"client_id": "hello", "body": "hello"})
+    time.sleep(1.1)
+    before = len(agent.received("typing"))
+    quiet.ok("typing", {"typing": True})
+    quiet.ok("typing", {"typing": False})
+    agent.wait_for("typing", lambda t: t["typing"] is False, since=before)
+    assert [t["typing"] for t in agent.received("typing")[before:]] == [True, False]
+    quiet.close()
     agent.close()
     visitor.close()
 

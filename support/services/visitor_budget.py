@@ -6,20 +6,20 @@ a flood costs the server a bounded amount of work and makes a bounded number of 
   shared by every process through the rate-limit storage), so a busy widget never runs short
   of one kind because of another; past it the event is answered ``rate_limited`` without
   touching the database. Callers validate the payload first, so an invalid one never counts.
-- ``typing`` is coalesced: only a change of the visitor's typing state is announced, and at most
-  a few times a second; repeats cost no database work at all.
+- ``typing`` is coalesced: only a change of the visitor's typing state is announced, at most
+  five times a second; repeats cost no database work at all.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 
 from ..ratelimit import limiter
 from .errors import RateLimited
 
-TYPING_MIN_INTERVAL = 0.25  # seconds between two typing announcements of one visitor
+TYPING_CHANGES_PER_SECOND = 5  # announcements of one visitor's typing state, at most
 TYPING_REMEMBERED = 50_000  # visitors whose last typing state this process keeps
 
 
@@ -30,22 +30,28 @@ def spend_event(visitor_id: str, event: str) -> None:
 
 
 class TypingCoalescer:
-    """Remembers, per visitor, the typing state last announced and when (in this process; a
-    visitor's sockets normally live on one process, and each process is bounded anyway)."""
+    """Remembers, per visitor, the typing state last announced and when the last few
+    announcements were (in this process: a visitor's sockets normally live on one process, and
+    each process is bounded anyway). A start quickly followed by a stop is both announced; only
+    a flood of changes loses some, and the agents' indicator then times out by itself."""
 
     def __init__(self) -> None:
-        self._announced: OrderedDict[str, tuple[bool, float]] = OrderedDict()
+        self._announced: OrderedDict[str, tuple[bool, deque]] = OrderedDict()
         self._lock = threading.Lock()
 
     def worth_announcing(self, visitor_id: str, typing: bool) -> bool:
-        """True when ``typing`` changes what agents were last told and the previous
-        announcement is old enough; the caller then announces it."""
+        """True when ``typing`` changes what agents were last told and fewer than
+        ``TYPING_CHANGES_PER_SECOND`` announcements went out in the last second; the caller
+        then announces it."""
         now = time.monotonic()
         with self._lock:
-            last = self._announced.get(visitor_id)
-            if last is not None and (last[0] == typing or now - last[1] < TYPING_MIN_INTERVAL):
+            last, times = self._announced.get(visitor_id, (None, deque()))
+            while times and now - times[0] >= 1.0:
+                times.popleft()
+            if last == typing or len(times) >= TYPING_CHANGES_PER_SECOND:
                 return False
-            self._announced[visitor_id] = (typing, now)
+            times.append(now)
+            self._announced[visitor_id] = (typing, times)
             self._announced.move_to_end(visitor_id)
             while len(self._announced) > TYPING_REMEMBERED:
                 self._announced.popitem(last=False)
