@@ -75,3 +75,21 @@ def test_extreme_pages_and_dates_are_answered(server, query):
     assert answer.status_code in (200, 400), answer.text
     if answer.status_code == 400:
         assert answer.json()["error"]["code"] == "invalid_payload"
+
+
+def test_origins_stored_before_strict_validation_never_reach_the_frame_policy(client, ctx):
+    """An installation attacked before this release may hold such values: they are skipped."""
+    from support.services import settings
+
+    stored = settings.widget_settings()
+    stored["allowed_origins"] = [
+        "https://a.example; script-src 'none'",
+        "https://b.example\r\nX-Injected: 1",
+        "https://ok.example",
+    ]
+    settings.save_widget_settings(stored)
+    answer = client.get("/widget/frame")
+    assert answer.status_code == 200
+    policy = answer.headers["Content-Security-Policy"]
+    assert policy.startswith("frame-ancestors 'self' https://ok.example;")
+    assert "script-src" not in policy and "Injected" not in policy
