@@ -10,7 +10,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, realtime, safe_json
+from . import cli, http_guard, log_safety, realtime, safe_json
 from .admin.views import bp as admin_bp
 from .api import admin_api, health, routing_api, v1, webhooks_api, widget
 from .api import attachments as attachments_api
@@ -55,8 +55,10 @@ def build_app(config: dict | None = None) -> Flask:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    log_safety.install()
     _init_extensions(app)
     _register_http(app)
+    http_guard.install(app)
     socketio.on_namespace(VisitorNamespace("/visitor"))
     socketio.on_namespace(AgentNamespace("/agent"))
     cli.init_app(app)

@@ -17,6 +17,7 @@ DEFAULTS = {
     "LIMIT_NEW_VISITORS": "30/minute",
     "LIMIT_VISITOR_MESSAGES": "20/minute",
     "LIMIT_LOGIN": "10/minute",
+    "LIMIT_VISITOR_EVENTS": "120/minute",
     "IDENTITY_SECRET": None,
     "MESSAGE_QUEUE": None,
     "ASYNC_MODE": None,
@@ -44,6 +45,8 @@ DEFAULTS = {
     "MAIL_UNREAD_DELAY_SECONDS": 120,
     "MAIL_LINK_MAX_AGE_SECONDS": 7 * 86400,
     "LIMIT_TRANSCRIPT_MAILS": "3/hour",
+    "TRUSTED_PROXIES": 0,
+    "MAX_REQUEST_BYTES": 1048576,
 }
 
 

@@ -11,6 +11,7 @@ from limits import parse, storage, strategies
 LIMITS = {
     "new_visitors": "LIMIT_NEW_VISITORS",
     "visitor_messages": "LIMIT_VISITOR_MESSAGES",
+    "visitor_events": "LIMIT_VISITOR_EVENTS",
     "login": "LIMIT_LOGIN",
     "visitor_uploads": "LIMIT_VISITOR_UPLOADS",
     "transcript_mails": "LIMIT_TRANSCRIPT_MAILS",

@@ -165,6 +165,7 @@ class _EventletServer:
             self._sock,
             _websockets_stay_busy(app),
             log_output=False,
+            log=logging.getLogger("eventlet.wsgi"),  # through logging, so made safe too
             max_size=MAX_CONNECTIONS,  # the default (1,024) is bound at definition time
         )
 

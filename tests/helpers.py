@@ -254,15 +254,19 @@ class SocketClient:
         headers=None,
         connect: bool = True,
         origin: str | None = None,
+        transports: tuple[str, ...] = ("websocket",),
+        **client_options,
     ):
         self.url, self.namespace, self.auth, self.headers = url, namespace, auth, headers
+        self.transports = list(transports)
         self.events: dict[str, list] = defaultdict(list)
         self.connect_errors: list = []
         self._cond = threading.Condition()
         # ``origin`` replaces the Origin websocket-client adds of its own (one header, as a
         # browser sends it).
-        extra = {"origin": origin} if origin else {}
-        self.sio = socketio.Client(reconnection=False, websocket_extra_options=extra)
+        if origin:
+            client_options.setdefault("websocket_extra_options", {})["origin"] = origin
+        self.sio = socketio.Client(reconnection=False, **client_options)
         self.sio.on("*", self._record, namespace=namespace)
         self.sio.on("connect_error", self._connect_error, namespace=namespace)
         if connect:
@@ -274,7 +278,7 @@ class SocketClient:
             namespaces=[self.namespace],
             auth=self.auth,
             headers=self.headers or {},
-            transports=["websocket"],
+            transports=self.transports,
             wait_timeout=10,
         )
 
@@ -426,3 +430,19 @@ def wait_until(predicate, timeout: float = 10, interval: float = 0.05, what: str
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} not reached within {timeout}s")
         time.sleep(interval)
+
+
+def session_from(address: str) -> requests.Session:
+    """A requests session whose connections leave from ``address`` (any of 127.0.0.0/8 on
+    Linux), so the server sees several distinct clients."""
+    from requests.adapters import HTTPAdapter
+
+    class SourceAdapter(HTTPAdapter):
+        def init_poolmanager(self, *args, **kwargs):
+            kwargs["source_address"] = (address, 0)
+            super().init_poolmanager(*args, **kwargs)
+
+    session = requests.Session()
+    session.mount("http://", SourceAdapter())
+    session.mount("https://", SourceAdapter())
+    return session

@@ -269,6 +269,8 @@ def test_saved_settings_reach_the_widget_config(admin_client, client):
         ({"hours_timezone": "Mars/Olympus_Mons"}, "hours.timezone", "time zone"),
         ({"hours_tue_open": "18:00", "hours_tue_close": "09:00"}, "hours.days.tue", "close"),
         ({"allowed_origins": "https://shop.example/path"}, "allowed_origins", "origin"),
+        ({"allowed_origins": "https://a.example; script-src 'none'"}, "allowed_origins", "origin"),
+        ({"allowed_origins": "https://a.example:99999"}, "allowed_origins", "origin"),
         ({"retention_days": "-3"}, "retention_days", "1 to 3650"),
         ({"layout_position": "middle"}, "layout.position", "left or right"),
     ],

@@ -118,16 +118,15 @@ def test_logout_is_a_post_that_ends_the_session(client, alice):
     assert client.get("/dashboard/").status_code == 302
 
 
-def test_failures_are_throttled_per_account_across_addresses(client, alice):
+def test_failures_elsewhere_never_lock_an_account_out(client, alice):
     # The app fixture keeps the default limit of 10 attempts a minute.
-    for n in range(10):
-        answer = sign_in(
-            client, password="wrong-guess", environ_base={"REMOTE_ADDR": f"198.51.100.{n}"}
-        )
+    for _ in range(10):
+        stranger = {"REMOTE_ADDR": "198.51.100.7"}
+        answer = sign_in(client, password="wrong-guess", environ_base=stranger)
         assert answer.status_code == 401
+    assert sign_in(client, environ_base={"REMOTE_ADDR": "198.51.100.7"}).status_code == 429
     answer = sign_in(client, environ_base={"REMOTE_ADDR": "198.51.100.200"})
-    assert answer.status_code == 429
-    assert "Too many failed sign-in attempts" in answer.get_data(as_text=True)
+    assert answer.status_code == 302
 
 
 def test_failures_are_throttled_per_address_across_accounts(client, alice):

@@ -200,11 +200,11 @@ def test_purge_removes_only_old_closed_conversations(ctx):
     old_closed.closed_at = utcnow() - timedelta(days=40)
     old_open.created_at = utcnow() - timedelta(days=400)
     db.session.commit()
-    old_visitor_id = old_closed.visitor_id
+    old_visitor_id, old_closed_id = old_closed.visitor_id, old_closed.id
+    kept = {new_closed.id, old_open.id}
     assert transcripts.purge_closed(30) == 1
-    remaining = set(db.session.scalars(db.select(Conversation.id)))
-    assert remaining == {new_closed.id, old_open.id}
-    assert db.session.query(Message).filter_by(conversation_id=old_closed.id).count() == 0
+    assert set(db.session.scalars(db.select(Conversation.id))) == kept
+    assert db.session.query(Message).filter_by(conversation_id=old_closed_id).count() == 0
     # The purged conversation's visitor had nothing else, but it was seen recently: kept.
     assert db.session.get(Visitor, old_visitor_id) is not None
 

@@ -23,7 +23,7 @@ HTTP_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "invalid_payload",
-    413: "invalid_payload",
+    413: "payload_too_large",
     415: "invalid_payload",
     429: "rate_limited",
 }

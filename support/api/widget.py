@@ -62,6 +62,9 @@ def create_visitor():
     origin = request.headers.get("Origin")
     if origin and not _origin_allowed(origin):
         return error_response("forbidden", "this site may not use the widget", 403)
+    # Counted before the body is parsed, so a flood costs the server no parsing.
+    if not limiter.allow("new_visitors", request.remote_addr or "unknown"):
+        return error_response("rate_limited", "too many new visitors from this address", 429)
     body = request.get_json(silent=True)
     if body is None and request.get_data():
         return error_response("invalid_payload", "the body must be a JSON object", 400)
@@ -71,8 +74,6 @@ def create_visitor():
         profile = VisitorProfile.model_validate(body or {})
     except ValueError as error:
         return error_response("invalid_payload", describe(error), 400)
-    if not limiter.allow("new_visitors", request.remote_addr or "unknown"):
-        return error_response("rate_limited", "too many new visitors from this address", 429)
     visitor = visitors.create_visitor(
         profile.model_dump(exclude_unset=True),
         identity_secret=current_app.config.get("IDENTITY_SECRET"),

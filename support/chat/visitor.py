@@ -10,6 +10,7 @@ from ..serializers import conversation_dict, message_dict, visitor_dict
 from ..services import conversations, mail, receipts, routing, visitors
 from ..services.errors import Unauthorized
 from ..services.settings import allowed_origins
+from ..services.visitor_budget import spend_event, typing_coalescer
 from . import payloads
 from .base import EventNamespace, is_own_origin, request_origins
 
@@ -66,8 +67,13 @@ class VisitorNamespace(EventNamespace):
             raise Unauthorized("this visitor no longer exists")
         return visitor
 
+    def _spend(self) -> None:
+        """One event of this visitor's budget (Guarantee 7), counted after validation."""
+        spend_event(self.identities.get(request.sid) or "unknown", request.event["message"])
+
     def on_conversation_get(self, payload):
         payloads.Empty.model_validate(payload)
+        self._spend()
         conversation = conversations.current_conversation(self._visitor())
         if conversation is None:
             return {"conversation": None, "messages": []}
@@ -89,16 +95,19 @@ class VisitorNamespace(EventNamespace):
 
     def on_typing(self, payload):
         data = payloads.Typing.model_validate(payload)
-        receipts.visitor_typing(self._visitor(), data.typing)
+        if typing_coalescer.worth_announcing(self.identities.get(request.sid), data.typing):
+            receipts.visitor_typing(self._visitor(), data.typing)
         return {}
 
     def on_messages_read(self, payload):
         data = payloads.ReadMark.model_validate(payload)
+        self._spend()
         receipts.mark_read_by_visitor(self._visitor(), data.seq)
         return {}
 
     def on_sync(self, payload):
         data = payloads.SyncRequest.model_validate(payload)
+        self._spend()
         conversation = conversations.current_conversation(self._visitor())
         if conversation is None:
             return {"messages": []}
@@ -107,6 +116,7 @@ class VisitorNamespace(EventNamespace):
 
     def on_visitor_update(self, payload):
         data = payloads.VisitorProfile.model_validate(payload)
+        self._spend()
         visitor = visitors.update_visitor(
             self._visitor(),
             data.model_dump(exclude_unset=True),
@@ -116,6 +126,7 @@ class VisitorNamespace(EventNamespace):
 
     def on_conversation_rate(self, payload):
         data = payloads.Rating.model_validate(payload)
+        self._spend()
         conversation = conversations.rate(self._visitor(), data.rating, data.comment)
         return {"conversation": conversation_dict(conversation)}
 

@@ -118,10 +118,12 @@ def authenticate(email: str, password: str) -> Agent | None:
 
 def sign_in(email: str, password: str, address: str) -> Agent:
     """Check credentials for the dashboard and ``/api/v1/auth/token``, throttled against
-    password guessing: failures count per address and per account (``LIMIT_LOGIN``), and once
-    either is spent every attempt is refused, the right password too, until the window moves
-    on. Successful sign-ins count nothing, so busy teams and scripts are never locked out."""
-    keys = [f"ip:{address}", f"account:{_digest(normalise_email(email))}"]
+    password guessing: failures count per address and per account from that address
+    (``LIMIT_LOGIN``), and once either is spent every attempt from there is refused, the right
+    password too, until the window moves on. The account's count is kept per address so that a
+    stranger guessing elsewhere cannot lock the agent out. Successful sign-ins count nothing,
+    so busy teams and scripts are never locked out."""
+    keys = [f"ip:{address}", f"account:{_digest(normalise_email(email))}:{address}"]
     if any(limiter.spent("login", key) for key in keys):
         raise RateLimited("too many failed sign-in attempts; wait a minute and try again")
     agent = authenticate(email, password)

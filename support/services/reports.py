@@ -93,7 +93,7 @@ def build_report(since: date, until: date) -> dict:
     if (until - since).days >= MAX_PERIOD_DAYS:
         raise InvalidPayload(f"a report covers at most {MAX_PERIOD_DAYS} days")
     start = datetime.combine(since, time.min)
-    end = datetime.combine(until + timedelta(days=1), time.min)
+    end = datetime.combine(until, time.max)
     rows = db.session.execute(
         select(
             Conversation.created_at,
@@ -102,7 +102,7 @@ def build_report(since: date, until: date) -> dict:
             Conversation.rating,
             Conversation.assignee_id,
             Conversation.assigned_at,
-        ).where(Conversation.created_at >= start, Conversation.created_at < end)
+        ).where(Conversation.created_at >= start, Conversation.created_at <= end)
     )
     per_day = {since + timedelta(days=n): 0 for n in range((until - since).days + 1)}
     overall, by_agent = Figures(), {}
@@ -215,10 +215,13 @@ class AuditSearch:
     per_page: int = AUDIT_PER_PAGE
 
 
+MAX_AUDIT_PAGE = 1_000_000
+
+
 def search_audit(search: AuditSearch) -> tuple[list[AuditEvent], int]:
     """A page of audit events, newest first, and how many match."""
-    if search.page < 1 or not 1 <= search.per_page <= 200:
-        raise InvalidPayload("page must be at least 1 and per_page 1-200")
+    if not 1 <= search.page <= MAX_AUDIT_PAGE or not 1 <= search.per_page <= 200:
+        raise InvalidPayload(f"page must be 1 to {MAX_AUDIT_PAGE} and per_page 1-200")
     conditions = []
     if search.action:
         conditions.append(AuditEvent.action == search.action)
@@ -226,7 +229,7 @@ def search_audit(search: AuditSearch) -> tuple[list[AuditEvent], int]:
         conditions.append(AuditEvent.actor_id == search.actor)
     if search.since:
         conditions.append(AuditEvent.created_at >= datetime.combine(search.since, time.min))
-    if search.until:
+    if search.until and search.until < date.max:  # the last day has no day after it
         end = datetime.combine(search.until + timedelta(days=1), time.min)
         conditions.append(AuditEvent.created_at < end)
     total = db.session.scalar(select(func.count()).select_from(AuditEvent).where(*conditions))

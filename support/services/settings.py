@@ -99,8 +99,11 @@ def allowed_origins(default: str) -> list[str] | None:
     raw = stored if stored is not None else default
     if isinstance(raw, str):
         raw = [part.strip() for part in raw.split(",")]
-    origins = [o.rstrip("/") for o in raw or [] if o]
-    return None if not origins or "*" in origins else origins
+    origins = [str(o).strip().rstrip("/") for o in raw or [] if o]
+    if not origins or "*" in origins:
+        return None
+    # Only plain origins, whatever was stored before they were validated strictly.
+    return [o for o in origins if is_plain_origin(o)]
 
 
 def public_widget_config(online: bool) -> dict:
@@ -230,7 +233,7 @@ def _clean_prechat(raw, errors: dict) -> list[dict]:
     for item in raw:
         item = item if isinstance(item, dict) else {"name": item}
         name = item.get("name")
-        if name not in PRECHAT_FIELDS or name in seen:
+        if not isinstance(name, str) or name not in PRECHAT_FIELDS or name in seen:
             errors["chat.prechat_fields"] = "may ask for name and email, once each"
             continue
         seen.add(name)
@@ -284,16 +287,28 @@ def _clean_origins(raw, errors: dict) -> list[str] | None:
     origins = []
     for origin in raw:
         origin = str(origin).strip().rstrip("/")
-        parts = urlsplit(origin)
-        plain = (
-            parts.scheme in ("http", "https")
-            and parts.hostname
-            and not (parts.path or parts.query or parts.fragment or parts.username)
-        )
-        if origin != "*" and not plain:
-            errors["allowed_origins"] = f"{origin!r} is not an origin like https://www.example.com"
+        if origin != "*" and not is_plain_origin(origin):
+            shown = repr(origin[:100])
+            errors["allowed_origins"] = f"{shown} is not an origin like https://www.example.com"
         origins.append(origin)
     return origins or None
+
+
+# ``http(s)://host[:port]`` and nothing else: a DNS name, an IPv4 address or a bracketed IPv6
+# address, then an optional port. These values go into the frame's Content-Security-Policy, so
+# anything else (a ``;``, a space, CR/LF, a path) could inject a directive or break the header.
+_PLAIN_ORIGIN = re.compile(
+    r"https?://"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+    r"|\[[0-9A-Fa-f:.]+\])"
+    r"(?::(?P<port>[0-9]{1,5}))?"
+)
+
+
+def is_plain_origin(origin) -> bool:
+    """True for exactly ``http(s)://host[:port]`` with a port from 1 to 65535."""
+    match = isinstance(origin, str) and _PLAIN_ORIGIN.fullmatch(origin)
+    return bool(match) and (match["port"] is None or 1 <= int(match["port"]) <= 65535)
 
 
 def _clean_retention(raw, errors: dict) -> int | None:

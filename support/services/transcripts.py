@@ -25,13 +25,19 @@ from .errors import InvalidPayload
 # --- export ------------------------------------------------------------------------------------
 
 CSV_COLUMNS = ["seq", "created_at", "sender_type", "sender_name", "private", "body"]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# OWASP's CSV-injection guidance: a cell that starts with one of these may run as a formula.
+# Spreadsheets skip leading whitespace and line breaks before a formula and some read the
+# full-width look-alikes (U+FF1D, U+FF0B, U+FF0D, U+FF20) as the ASCII signs.
+FORMULA_SIGNS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
+FORMULA_STARTS = ("\t", "\r", "\n")
 
 
 def csv_safe(value) -> str:
-    """A cell no spreadsheet will run as a formula: risky first characters get a quote."""
+    """A cell no spreadsheet will run as a formula: a risky start (a formula sign, also after
+    whitespace or line breaks, or a tab/CR/LF) gets a leading quote, as OWASP advises."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    risky = text.startswith(FORMULA_STARTS) or text.lstrip()[:1] in FORMULA_SIGNS
+    return "'" + text if risky else text
 
 
 def transcript_json(conversation: Conversation) -> dict:
@@ -171,22 +177,47 @@ def erase_visitor(visitor: Visitor) -> int:
     return len(ids)
 
 
+PURGE_BATCH = 500
+
+
 def purge_closed(older_than_days: int) -> int:
     """Delete conversations closed more than ``older_than_days`` ago, with their messages, and
-    visitors left with no conversation. Returns how many conversations went."""
+    visitors left with no conversation. Returns how many conversations went.
+
+    Guarantee 9: the candidates are only a list to work through. Each batch is deleted by
+    statements that check again, at the moment of deletion, that every conversation is still
+    closed and still past the cutoff, and lock those rows until the batch commits; so a
+    conversation reopened meanwhile survives with all its messages."""
     if older_than_days < 0:
         raise InvalidPayload("days must not be negative")
     cutoff = utcnow() - timedelta(days=older_than_days)
-    ids = list(
-        db.session.scalars(
-            select(Conversation.id).where(
-                Conversation.status == "closed", Conversation.closed_at < cutoff
-            )
-        )
-    )
-    for start in range(0, len(ids), 500):
-        _delete_conversations(ids[start : start + 500])
+    candidates = list(db.session.scalars(select(Conversation.id).where(_expired(cutoff))))
+    db.session.commit()  # each batch reads the rows afresh, in a transaction of its own
+    deleted = 0
+    for start in range(0, len(candidates), PURGE_BATCH):
+        deleted += _delete_if_still_expired(candidates[start : start + PURGE_BATCH], cutoff)
     orphan = ~exists().where(Conversation.visitor_id == Visitor.id)
     db.session.execute(delete(Visitor).where(orphan, Visitor.last_seen_at < cutoff))
     db.session.commit()
-    return len(ids)
+    return deleted
+
+
+def _expired(cutoff):
+    return (Conversation.status == "closed") & (Conversation.closed_at < cutoff)
+
+
+def _delete_if_still_expired(batch: list[str], cutoff) -> int:
+    """One batch, in one transaction: the messages of those conversations of ``batch`` that are
+    still expired (their rows locked, so none can be reopened before the commit), then those
+    conversations; how many went."""
+    still_expired = (
+        select(Conversation.id)
+        .where(Conversation.id.in_(batch), _expired(cutoff))
+        .with_for_update()
+    )
+    db.session.execute(delete(Message).where(Message.conversation_id.in_(still_expired)))
+    gone = db.session.execute(
+        delete(Conversation).where(Conversation.id.in_(batch), _expired(cutoff))
+    )
+    db.session.commit()
+    return gone.rowcount or 0

@@ -28,8 +28,12 @@ def identity_hash_valid(email: str | None, given: str | None, secret: str | None
     """True when ``given`` is the site's HMAC-SHA256 (hex) of ``email`` under ``secret``."""
     if not (email and given and secret):
         return False
-    expected = hmac.new(secret.encode(), email.encode(), hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, given.strip().lower())
+    message = email.encode("utf-8", "surrogatepass")
+    expected = hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+    # Compared as bytes: ``compare_digest`` refuses non-ASCII str, and such a hash simply
+    # does not verify. (``surrogatepass``: lone surrogates in JSON are not an error either.)
+    given_bytes = given.strip().lower().encode("utf-8", "surrogatepass")
+    return hmac.compare_digest(expected.encode(), given_bytes)
 
 
 def issue_token(visitor: Visitor, secret_key: str) -> str:
