@@ -369,23 +369,31 @@ def _remove(rows) -> int:
     if not rows:
         return 0
     db.session.execute(delete(Attachment).where(Attachment.id.in_([r.id for r in rows])))
-    for row in rows:
-        try:
-            storage().delete(row.storage_key)
-        except Exception:
-            log.exception("could not delete attachment file %s", row.storage_key)
+    _remove_files([row.storage_key for row in rows])
     return len(rows)
 
 
-def delete_for_conversations(conversation_ids: list[str]) -> int:
-    """Remove the attachments of these conversations (before their messages go)."""
-    if not conversation_ids:
+def _remove_files(keys) -> None:
+    for key in keys:
+        try:
+            storage().delete(key)
+        except Exception:
+            log.exception("could not delete attachment file %s", key)
+
+
+def delete_for_conversations(conversation_ids) -> int:
+    """Remove the attachments of these conversations (before their messages go).
+    ``conversation_ids`` is a list or a SELECT of ids, so purge can name only the conversations
+    that are still expired at the moment of deletion."""
+    if isinstance(conversation_ids, list) and not conversation_ids:
         return 0
-    return _remove(
-        db.session.scalars(
-            select(Attachment).where(Attachment.conversation_id.in_(conversation_ids))
-        )
-    )
+    keys = db.session.scalars(
+        delete(Attachment)
+        .where(Attachment.conversation_id.in_(conversation_ids))
+        .returning(Attachment.storage_key)
+    ).all()
+    _remove_files(keys)
+    return len(keys)
 
 
 def delete_unsent_of(uploader_type: str, uploader_id: str) -> int:

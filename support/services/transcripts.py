@@ -215,6 +215,8 @@ def _delete_if_still_expired(batch: list[str], cutoff) -> int:
         .where(Conversation.id.in_(batch), _expired(cutoff))
         .with_for_update()
     )
+    attachments.delete_for_conversations(still_expired)
+    outbox.forget_conversations(still_expired)
     db.session.execute(delete(Message).where(Message.conversation_id.in_(still_expired)))
     gone = db.session.execute(
         delete(Conversation).where(Conversation.id.in_(batch), _expired(cutoff))
