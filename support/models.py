@@ -151,6 +151,19 @@ class Conversation(db.Model):
     assignee: Mapped[Agent | None] = relationship()
 
 
+class AgentReadMark(db.Model):
+    """How far one agent has read one conversation: unread counts are per agent, so one agent
+    reading never clears another's badge."""
+
+    __tablename__ = "agent_read_marks"
+
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id"), primary_key=True, index=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Message(db.Model):
     """A message or private note. ``seq`` is gapless per conversation; ``client_id`` is the
     sender's idempotency key, unique per sender (not per conversation, so a retried first

@@ -79,7 +79,9 @@ def _message_created(message: dict, conversation: dict) -> None:
 
 def _conversation_updated(conversation: dict, previous_assignee_id: str | None) -> None:
     rooms = agent_audience(conversation, previous_assignee_id)
-    _to_agents("conversation:updated", conversation, rooms)
+    # One emit reaches many agents, and unread counts are per agent (services/unread.py).
+    shared = {key: value for key, value in conversation.items() if key != "unread"}
+    _to_agents("conversation:updated", shared, rooms)
     _to_visitor("conversation:updated", public_conversation(conversation), conversation)
 
 
@@ -89,6 +91,12 @@ def _messages_read(conversation: dict, seq: int, by: str) -> None:
         _to_agents("messages:read", data, agent_audience(conversation))
     else:
         _to_visitor("messages:read", data, conversation)
+
+
+def _agent_read(agent_id: str, conversation_id: str, seq: int, unread: int) -> None:
+    """Tell the agent's own tabs that it read a conversation (its badge clears everywhere)."""
+    data = {"conversation_id": conversation_id, "seq": seq, "unread": unread}
+    socketio.emit("inbox:read", data, namespace=AGENT_NS, to=agent_room(agent_id))
 
 
 def _typing(conversation: dict, sender: str, name: str | None, typing: bool) -> None:
@@ -125,6 +133,7 @@ HANDLERS = {
     "message_created": _message_created,
     "conversation_updated": _conversation_updated,
     "messages_read": _messages_read,
+    "agent_read": _agent_read,
     "typing": _typing,
     "presence": _presence,
     "availability": _availability,

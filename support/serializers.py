@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from .friendly_names import friendly_name
 from .models import Agent, Conversation, Message, Visitor
 
 
@@ -36,7 +37,8 @@ def visitor_dict(visitor: Visitor) -> dict:
     """The visitor fields every conversation carries."""
     return {
         "id": visitor.id,
-        "name": visitor.name,
+        # Erased visitors have no stored name; every other one was named at creation.
+        "name": visitor.name or friendly_name(visitor.id),
         "email": visitor.email,
         "verified": visitor.verified,
     }

@@ -7,10 +7,11 @@ from flask_login import current_user
 from flask_socketio import join_room
 from socketio.exceptions import ConnectionRefusedError  # noqa: A004 (the one python-socketio sends to the client)
 
-from ..serializers import conversation_dict, message_dict, visitor_detail_dict
-from ..services import agents, canned, conversations, receipts
+from ..serializers import message_dict, visitor_detail_dict
+from ..services import agents, canned, conversations, receipts, unread
 from ..services.errors import Unauthorized
 from ..services.presence import presence
+from ..services.search import Search, search_conversations
 from . import payloads
 from .base import EventNamespace, origin_is_own
 
@@ -26,11 +27,15 @@ def _authenticate(auth):
     return None
 
 
+SEARCH_PAGE = 50
+
+
 class AgentNamespace(EventNamespace):
     """Agents' sockets. Each event reloads the agent, so a deactivated agent is refused at once."""
 
     EVENTS = (
         "inbox:list",
+        "inbox:search",
         "conversation:open",
         "conversation:claim",
         "conversation:transfer",
@@ -78,45 +83,65 @@ class AgentNamespace(EventNamespace):
     def on_inbox_list(self, payload):
         data = payloads.InboxRequest.model_validate(payload)
         agent = self._agent()
-        items = conversations.inbox(agent, data.view)
+        items, total = conversations.inbox_page(agent, data.view, data.page)
         return {
-            "conversations": [conversation_dict(c, for_agents=True) for c in items],
+            "conversations": unread.agent_views(agent, items),
             "counts": conversations.inbox_counts(agent),
+            "total": total,
+            "page": data.page,
+        }
+
+    def on_inbox_search(self, payload):
+        """The dashboard's search box: every conversation, with the API's ``q``."""
+        data = payloads.InboxSearch.model_validate(payload)
+        agent = self._agent()
+        search = Search(
+            q=data.q, status=data.status, page=data.page, per_page=SEARCH_PAGE, sort="updated"
+        )
+        items, total = search_conversations(search, agent)
+        return {
+            "conversations": unread.agent_views(agent, items),
+            "total": total,
+            "page": data.page,
         }
 
     def on_conversation_open(self, payload):
         data = payloads.ConversationRef.model_validate(payload)
-        self._agent()
+        agent = self._agent()
         conversation = conversations.get_conversation(data.conversation_id)
         join_room(f"watch:{conversation.id}")
         messages = conversations.messages_after(conversation, 0, include_private=True)
         history = conversations.visitor_history(conversation.visitor_id)
         return {
-            "conversation": conversation_dict(conversation, for_agents=True),
+            "conversation": unread.agent_view(agent, conversation),
             "messages": [message_dict(m) for m in messages],
             "visitor": visitor_detail_dict(conversation.visitor),
-            "history": [conversation_dict(c, for_agents=True) for c in history],
+            "history": unread.agent_views(agent, history),
         }
 
     def on_conversation_claim(self, payload):
         data = payloads.ConversationRef.model_validate(payload)
-        conversation = conversations.claim(self._agent(), data.conversation_id)
-        return {"conversation": conversation_dict(conversation, for_agents=True)}
+        agent = self._agent()
+        conversation = conversations.claim(agent, data.conversation_id)
+        return {"conversation": unread.agent_view(agent, conversation)}
 
     def on_conversation_transfer(self, payload):
         data = payloads.Transfer.model_validate(payload)
-        conversation = conversations.transfer(self._agent(), data.conversation_id, data.agent_id)
-        return {"conversation": conversation_dict(conversation, for_agents=True)}
+        agent = self._agent()
+        conversation = conversations.transfer(agent, data.conversation_id, data.agent_id)
+        return {"conversation": unread.agent_view(agent, conversation)}
 
     def on_conversation_close(self, payload):
         data = payloads.ConversationRef.model_validate(payload)
-        conversation = conversations.close(self._agent(), data.conversation_id)
-        return {"conversation": conversation_dict(conversation, for_agents=True)}
+        agent = self._agent()
+        conversation = conversations.close(agent, data.conversation_id)
+        return {"conversation": unread.agent_view(agent, conversation)}
 
     def on_conversation_reopen(self, payload):
         data = payloads.ConversationRef.model_validate(payload)
-        conversation = conversations.reopen(self._agent(), data.conversation_id)
-        return {"conversation": conversation_dict(conversation, for_agents=True)}
+        agent = self._agent()
+        conversation = conversations.reopen(agent, data.conversation_id)
+        return {"conversation": unread.agent_view(agent, conversation)}
 
     def on_message_send(self, payload):
         data = payloads.AgentMessage.model_validate(payload)

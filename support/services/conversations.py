@@ -24,6 +24,7 @@ from .errors import (
     NotFound,
     RateLimited,
 )
+from .settings import routing_settings
 
 PREVIEW_LENGTH = 140
 INBOX_LIMIT = 200
@@ -76,22 +77,27 @@ def messages_after(conversation: Conversation, after_seq: int, *, include_privat
     return list(db.session.scalars(query.order_by(Message.seq)))
 
 
-def inbox(agent: Agent, view: str) -> list[Conversation]:
-    """The conversations of one dashboard view, most recently active first."""
-    query = select(Conversation)
-    if view == "unassigned":
-        query = query.where(Conversation.status == "open", Conversation.assignee_id.is_(None))
-    elif view == "mine":
-        query = query.where(Conversation.status == "open", Conversation.assignee_id == agent.id)
-    elif view == "open":
-        query = query.where(Conversation.status == "open")
-    elif view == "closed":
-        query = query.where(Conversation.status == "closed")
-    else:
+def inbox_page(agent: Agent, view: str, page: int = 1) -> tuple[list[Conversation], int]:
+    """One page of a dashboard view, most recently active first, and how many the view holds
+    (the Closed view grows without end, so it pages instead of stopping silently)."""
+    views = {
+        "unassigned": (Conversation.status == "open", Conversation.assignee_id.is_(None)),
+        "mine": (Conversation.status == "open", Conversation.assignee_id == agent.id),
+        "open": (Conversation.status == "open",),
+        "closed": (Conversation.status == "closed",),
+    }
+    if view not in views:
         raise InvalidPayload("view must be unassigned, mine, open or closed")
-    return list(
-        db.session.scalars(query.order_by(Conversation.updated_at.desc()).limit(INBOX_LIMIT))
+    where = views[view]
+    total = db.session.scalar(select(func.count()).select_from(Conversation).where(*where)) or 0
+    query = (
+        select(Conversation)
+        .where(*where)
+        .order_by(Conversation.updated_at.desc(), Conversation.id)
+        .limit(INBOX_LIMIT)
+        .offset((page - 1) * INBOX_LIMIT)
     )
+    return list(db.session.scalars(query)), total
 
 
 def inbox_counts(agent: Agent) -> dict[str, int]:
@@ -158,8 +164,9 @@ def post_visitor_message(visitor: Visitor, client_id: str, body: str):
 def post_agent_message(
     agent: Agent, conversation_id: str, client_id: str, body: str, *, private: bool = False
 ):
-    """Store an agent's message or private note in an open conversation. Sending does not
-    claim it. Returns ``(message, conversation)``."""
+    """Store an agent's message or private note in an open conversation. A reply (not a note)
+    to an unassigned conversation claims it, unless the routing settings say otherwise.
+    Returns ``(message, conversation)``."""
     sender = agent_sender(agent)
     stored = _stored_message(sender, client_id)
     if stored is not None:
@@ -172,6 +179,8 @@ def post_agent_message(
         message = _insert_message(conversation, sender, client_id, body, private=private)
         if not private and conversation.first_response_at is None:
             conversation.first_response_at = message.created_at
+        if not private:
+            _claim_on_reply(agent, conversation)
         return _commit_message(message, conversation, created=False)
 
     return _post_once(sender, client_id, attempt)
@@ -302,6 +311,23 @@ def claim(agent: Agent, conversation_id: str) -> Conversation:
     _record_update(conversation, previous_assignee_id=None)
     db.session.commit()
     return conversation
+
+
+def _claim_on_reply(agent: Agent, conversation: Conversation) -> None:
+    """An agent's first reply to an unassigned conversation makes it the assignee (PROTOCOL §4),
+    in the reply's own transaction. The update only matches while nobody holds the
+    conversation, so of two agents replying at once exactly one becomes the owner."""
+    if conversation.assignee_id is not None or not routing_settings()["claim_on_reply"]:
+        return
+    won = db.session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation.id, Conversation.assignee_id.is_(None))
+        .values(assignee_id=agent.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if won:
+        db.session.refresh(conversation)
+        _record_update(conversation, previous_assignee_id=None)
 
 
 def _check_may_manage(agent: Agent, conversation: Conversation) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import re
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -108,7 +109,9 @@ def public_widget_config(online: bool) -> dict:
     return _public_config(widget_settings(), online)
 
 
-def _public_config(settings: dict, online: bool) -> dict:
+def _public_config(settings: dict, agents_online: bool) -> dict:
+    """The public config; chat is online while an agent is and business hours allow."""
+    online = agents_online and within_business_hours(settings["hours"])
     return {
         "brand": settings["brand"],
         "contact": settings["contact"],
@@ -357,3 +360,71 @@ def update_widget_settings(changes: dict, *, online: bool = False) -> dict:
         raise SettingsInvalid({"settings": "must be an object"})
     clean = validate_widget_settings(_merge(widget_settings(), changes))
     return save_widget_settings(clean, online=online)
+
+
+# --- business hours ----------------------------------------------------------------------------
+
+
+def within_business_hours(hours: dict, now: datetime | None = None) -> bool:
+    """True unless business hours are enabled and ``now`` (UTC by default) falls outside them,
+    read on the clock of the hours' own time zone. A day without hours is closed."""
+    if not hours.get("enabled"):
+        return True
+    try:
+        zone = ZoneInfo(hours.get("timezone") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    local = (now or datetime.now(UTC)).astimezone(zone)
+    span = (hours.get("days") or {}).get(WEEKDAYS[local.weekday()])
+    if not span:
+        return False
+    return span["open"] <= local.strftime("%H:%M") < span["close"]
+
+
+# --- routing -----------------------------------------------------------------------------------
+
+ROUTING_KEY = "routing"
+DEFAULT_ROUTING = {"mode": "manual", "capacity": 2, "claim_on_reply": True}
+ROUTING_MODES = ("manual", "auto")
+MAX_CAPACITY = 1000
+
+
+def routing_settings() -> dict:
+    """How conversations reach agents: ``mode`` (manual or auto), ``capacity`` (conversations
+    one agent holds at most under auto) and ``claim_on_reply`` (a first reply claims)."""
+    row = db.session.get(Setting, ROUTING_KEY)
+    stored = row.value if row else {}
+    return {key: stored.get(key, default) for key, default in DEFAULT_ROUTING.items()}
+
+
+def validate_routing(changes) -> dict:
+    """The routing settings with ``changes`` applied, or :class:`SettingsInvalid`."""
+    if not isinstance(changes, dict):
+        raise SettingsInvalid({"routing": "must be an object"})
+    merged = routing_settings() | {k: v for k, v in changes.items() if k in DEFAULT_ROUTING}
+    errors = {}
+    if merged["mode"] not in ROUTING_MODES:
+        errors["mode"] = "must be manual or auto"
+    capacity = merged["capacity"]
+    if isinstance(capacity, bool) or not isinstance(capacity, int):
+        errors["capacity"] = "must be a whole number"
+    elif not 1 <= capacity <= MAX_CAPACITY:
+        errors["capacity"] = f"must be from 1 to {MAX_CAPACITY}"
+    if not isinstance(merged["claim_on_reply"], bool):
+        errors["claim_on_reply"] = "must be true or false"
+    if errors:
+        raise SettingsInvalid(errors)
+    return merged
+
+
+def update_routing(changes) -> dict:
+    """Validate and store routing settings; nothing is saved when anything is wrong."""
+    clean = validate_routing(changes)
+    row = db.session.get(Setting, ROUTING_KEY)
+    if row is None:
+        row = Setting(key=ROUTING_KEY, value={})
+        db.session.add(row)
+    row.value = clean
+    row.updated_at = utcnow()
+    db.session.commit()
+    return routing_settings()

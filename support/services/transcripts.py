@@ -11,8 +11,10 @@ from datetime import timedelta
 from sqlalchemy import delete, exists, select
 
 from ..extensions import db
-from ..models import Conversation, Message, Visitor, utcnow
+from ..friendly_names import friendly_name
+from ..models import Agent, AgentReadMark, Conversation, Message, Visitor, utcnow
 from ..serializers import conversation_dict, iso, message_dict, visitor_detail_dict
+from . import unread
 from .errors import InvalidPayload
 
 # --- export ------------------------------------------------------------------------------------
@@ -27,13 +29,18 @@ def csv_safe(value) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def transcript_json(conversation: Conversation) -> dict:
-    """The same body as ``GET /api/v1/conversations/ID``."""
+def transcript_json(conversation: Conversation, agent: Agent | None = None) -> dict:
+    """The same body as ``GET /api/v1/conversations/ID``; given the ``agent`` who asks, the
+    conversation carries that agent's own unread count."""
     messages = db.session.scalars(
         select(Message).where(Message.conversation_id == conversation.id).order_by(Message.seq)
     )
     return {
-        "conversation": conversation_dict(conversation, for_agents=True),
+        "conversation": (
+            unread.agent_view(agent, conversation)
+            if agent is not None
+            else conversation_dict(conversation, for_agents=True)
+        ),
         "messages": [message_dict(m) for m in messages],
     }
 
@@ -62,7 +69,7 @@ def transcript_text(conversation: Conversation) -> str:
     visitor = conversation.visitor
     lines = [
         f"Conversation {conversation.id}",
-        f"Visitor: {visitor.name or 'Anonymous'}"
+        f"Visitor: {visitor.name or friendly_name(visitor.id)}"
         + (f" <{visitor.email}>" if visitor.email else ""),
         f"Status: {conversation.status}",
         f"Started: {iso(conversation.created_at)}",
@@ -123,10 +130,14 @@ def _delete_conversations(conversation_ids: list[str]) -> None:
     if not conversation_ids:
         return
     db.session.execute(delete(Message).where(Message.conversation_id.in_(conversation_ids)))
+    db.session.execute(
+        delete(AgentReadMark).where(AgentReadMark.conversation_id.in_(conversation_ids))
+    )
     db.session.execute(delete(Conversation).where(Conversation.id.in_(conversation_ids)))
 
 
 def clear_personal_data(visitor: Visitor) -> None:
+    """Drop everything personal (agents then see the friendly name derived from the id)."""
     for field in PERSONAL_FIELDS:
         setattr(visitor, field, None)
     visitor.verified = False
