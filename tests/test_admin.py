@@ -312,6 +312,23 @@ def test_settings_change_is_audited(app, admin_client):
     assert "settings_changed" in actions
 
 
+def test_routing_form_saves_validates_and_audits(app, admin_client):
+    form = {"mode": "auto", "capacity": "4"}  # claim_on_reply unticked
+    assert admin_client.post("/admin/settings/routing", data=form).status_code == 302
+    with app.app_context():
+        saved = settings.routing_settings()
+        assert saved == {"mode": "auto", "capacity": 4, "claim_on_reply": False}
+        assert db.session.query(AuditEvent).filter_by(target="routing").count() == 1
+    page = admin_client.get("/admin/settings").get_data(as_text=True)
+    assert (
+        'value="auto" selected' in page and 'name="capacity" inputmode="numeric" value="4"' in page
+    )
+    refused = admin_client.post("/admin/settings/routing", data={"mode": "auto", "capacity": "0"})
+    assert refused.status_code == 400 and "capacity: must be from 1" in refused.get_data(True)
+    with app.app_context():
+        assert settings.routing_settings()["capacity"] == 4
+
+
 # --- agents ------------------------------------------------------------------------------------
 
 

@@ -153,11 +153,20 @@ def accept_invite(token: str):
 # --- widget settings ---------------------------------------------------------------------------
 
 
-def _settings_page(values: dict, errors: dict | None = None, status: int = 200):
+def _settings_page(
+    values: dict,
+    errors: dict | None = None,
+    status: int = 200,
+    *,
+    routing: dict | None = None,
+    routing_errors: dict | None = None,
+):
     return render_template(
         "admin/settings.html",
         values=values,
         errors=errors or {},
+        routing=routing or settings.routing_settings(),
+        routing_errors=routing_errors or {},
         prechat=prechat_state(values),
         day_names=DAY_NAMES,
         timezones=sorted(settings.available_timezones()),
@@ -180,6 +189,27 @@ def save_settings():
         return _settings_page(raw, error.errors, 400)
     audit_log("settings_changed", "widget", {"brand": saved["brand"]["name"]})
     flash("Settings saved. Open widgets show them now.")
+    return redirect(url_for("admin.settings_page"))
+
+
+@bp.post("/settings/routing")
+def save_routing():
+    """Routing: manual or automatic assignment, capacity, and claim on first reply."""
+    form = request.form
+    capacity = form.get("capacity", "").strip()
+    raw = {
+        "mode": form.get("mode", ""),
+        "capacity": int(capacity) if capacity.isdigit() and len(capacity) < 7 else capacity,
+        "claim_on_reply": bool(form.get("claim_on_reply")),
+    }
+    try:
+        saved = settings.update_routing(raw)
+    except settings.SettingsInvalid as error:
+        return _settings_page(
+            settings.widget_settings(), status=400, routing=raw, routing_errors=error.errors
+        )
+    audit_log("settings_changed", "routing", saved)
+    flash("Routing saved.")
     return redirect(url_for("admin.settings_page"))
 
 
