@@ -37,12 +37,18 @@
     noteMode: false,
     connectedOnce: false,
     listGeneration: 0,
+    query: "", // the inbox search, when one is shown instead of the view
+    pages: 1, // pages of the current list shown ("Show more")
+    total: null, // how many the current list holds on the server
+    myStatus: "online",
+    announcedNew: new Set(), // conversations whose arrival was already announced
   };
 
   var $ = function (id) { return document.getElementById(id); };
   var el = {
     banner: $("conn-banner"), bannerText: $("conn-banner-text"), bannerLogin: $("conn-banner-login"),
-    list: $("inbox-list"), empty: $("inbox-empty"),
+    list: $("inbox-list"), empty: $("inbox-empty"), more: $("inbox-more"),
+    search: $("inbox-search"), searchStatus: $("inbox-search-status"),
     placeholder: $("conv-placeholder"), pane: $("conv-pane"),
     title: $("conv-title"), verified: $("conv-verified"), status: $("conv-status"),
     assignee: $("conv-assignee"), claim: $("btn-claim"), transfer: $("transfer"),
@@ -54,6 +60,7 @@
     ctx: $("ctx"), ctxEmpty: $("ctx-empty"), ctxAvatar: $("ctx-avatar"), ctxName: $("ctx-name"),
     ctxEmail: $("ctx-email"), ctxList: $("ctx-list"), ctxHistory: $("ctx-history"),
     presence: $("presence-switch"), notify: $("enable-notifications"),
+    details: $("btn-details"), ctxClose: $("ctx-close"),
   };
 
   // --- small helpers -------------------------------------------------------------------------
@@ -74,22 +81,9 @@
     return hash >>> 0;
   }
 
-  var ADJECTIVES = ["Amber", "Azure", "Bright", "Calm", "Clever", "Coral", "Cosmic", "Gentle",
-    "Golden", "Happy", "Jade", "Kind", "Lucky", "Mellow", "Misty", "Noble", "Olive", "Plum",
-    "Quiet", "Rapid", "Rosy", "Ruby", "Sage", "Silver", "Sunny", "Swift", "Teal", "Witty"];
-  var ANIMALS = ["Badger", "Bear", "Beaver", "Crane", "Dolphin", "Falcon", "Finch", "Fox",
-    "Hare", "Heron", "Koala", "Lynx", "Marten", "Otter", "Owl", "Panda", "Puffin", "Raven",
-    "Robin", "Seal", "Sparrow", "Swan", "Tiger", "Turtle", "Walrus", "Wolf", "Wren", "Yak"];
-
-  /** A stable friendly name for an anonymous visitor, derived from the visitor id. */
-  function friendlyName(visitorId) {
-    var hash = hashOf(visitorId || "visitor");
-    return ADJECTIVES[hash % ADJECTIVES.length] + " " +
-      ANIMALS[Math.floor(hash / ADJECTIVES.length) % ANIMALS.length];
-  }
-
+  /** The server names every visitor (a friendly name when they gave none). */
   function visitorName(visitor) {
-    return (visitor && visitor.name) || friendlyName(visitor && visitor.id);
+    return (visitor && visitor.name) || "Visitor";
   }
 
   function initials(name) {
@@ -204,13 +198,19 @@
   socket.on("conversation:new", function (conv) {
     remember(conv);
     if (conv.status === "open" && (!conv.assignee || isMine(conv))) {
+      // Its first message follows as message:new; one notification is enough.
+      state.announcedNew.add(conv.id);
       attention("New conversation", visitorName(conv.visitor) + ": " + (conv.preview || ""), conv.id);
     }
     scheduleRefresh();
   });
 
   socket.on("conversation:updated", function (conv) {
+    var before = state.known.get(conv.id);
     remember(conv);
+    if (handedToMe(before, conv)) {
+      attention("Assigned to you", visitorName(conv.visitor) + ": " + (conv.preview || ""), conv.id);
+    }
     var inHistory = state.history.some(function (past, i) {
       if (past.id === conv.id) state.history[i] = conv;
       return past.id === conv.id;
@@ -226,12 +226,14 @@
 
   socket.on("message:new", function (message) {
     var conv = state.known.get(message.conversation_id);
+    countUnread(message, conv);
     if (message.conversation_id === state.openId) {
       addMessage(message);
       renderTranscript();
       markRead();
     }
-    if (message.sender.type === "visitor" && (!conv || !conv.assignee || isMine(conv))) {
+    var announced = state.announcedNew.delete(message.conversation_id);
+    if (message.sender.type === "visitor" && !announced && (!conv || !conv.assignee || isMine(conv))) {
       var looking = message.conversation_id === state.openId && document.hasFocus();
       if (!looking) {
         var who = conv ? visitorName(conv.visitor) : (message.sender.name || "Visitor");
@@ -258,9 +260,38 @@
     renderTransferOptions();
   });
 
+  /** This agent read a conversation (in this tab or another): its own badge follows. */
+  socket.on("inbox:read", function (data) {
+    var conv = state.known.get(data.conversation_id);
+    if (!conv) return;
+    conv.unread = data.unread;
+    renderInbox();
+    updateTitle();
+  });
+
+  /** A visitor's message counts as unread at once, unless it arrives in the conversation this
+   * agent is reading (the next inbox:list brings the server's own count either way). */
+  function countUnread(message, conv) {
+    if (!conv || message.sender.type !== "visitor") return;
+    var reading = message.conversation_id === state.openId && document.visibilityState === "visible";
+    if (!reading) conv.unread = (conv.unread || 0) + 1;
+    renderInbox();
+    updateTitle();
+  }
+
+  /** Someone else handed the conversation to this agent (a transfer, or automatic routing). */
+  function handedToMe(before, conv) {
+    if (!isMine(conv) || conv.status !== "open") return false;
+    return !before || (before.assignee ? before.assignee.id !== me.id : false);
+  }
+
   // --- inbox ---------------------------------------------------------------------------------
 
+  /** Keep the latest copy of a conversation. Broadcasts carry no per-agent unread count
+   * (the server sends one copy to many agents), so the count we know is kept. */
   function remember(conv) {
+    var before = state.known.get(conv.id);
+    if (conv.unread === undefined && before) conv.unread = before.unread;
     state.known.set(conv.id, conv);
   }
 
@@ -270,24 +301,46 @@
     refreshTimer = setTimeout(refreshInbox, 120);
   }
 
-  /** Re-list the current view, plus Unassigned and Mine for the unread total in the title. */
+  /** Re-list the current view (or search), plus Unassigned and Mine for the unread total in
+   * the title. Every page shown so far is fetched again, so "Show more" survives a refresh. */
   function refreshInbox() {
     clearTimeout(refreshTimer);
     var generation = ++state.listGeneration;
-    var views = [state.view];
-    ["unassigned", "mine"].forEach(function (v) { if (views.indexOf(v) < 0) views.push(v); });
-    views.forEach(function (view) {
+    ["unassigned", "mine"].forEach(function (view) {
+      if (view === state.view && !state.query) return; // listPages lists it
       call("inbox:list", { view: view }).then(function (ack) {
         if (!ack.ok || generation !== state.listGeneration) return;
         ack.conversations.forEach(remember);
         if (ack.counts) state.counts = ack.counts;
-        if (view === state.view) {
-          state.items = ack.conversations;
-          renderInbox();
-        }
         renderCounts();
         updateTitle();
       });
+    });
+    listPages(generation);
+  }
+
+  /** The current list: a view, or the search results; ``state.pages`` pages of it. */
+  function listPages(generation) {
+    var pages = [];
+    for (var page = 1; page <= state.pages; page++) {
+      pages.push(state.query
+        ? call("inbox:search", { q: state.query, page: page })
+        : call("inbox:list", { view: state.view, page: page }));
+    }
+    Promise.all(pages).then(function (acks) {
+      if (generation !== state.listGeneration || !acks.every(function (a) { return a.ok; })) return;
+      var items = [];
+      acks.forEach(function (ack) {
+        ack.conversations.forEach(remember);
+        items = items.concat(ack.conversations);
+        if (ack.counts) state.counts = ack.counts;
+      });
+      state.items = items;
+      state.total = acks[0].total;
+      if (!state.query && state.view === "closed") state.counts.closed = state.total;
+      renderInbox();
+      renderCounts();
+      updateTitle();
     });
   }
 
@@ -302,12 +355,45 @@
   function renderInbox() {
     var items = state.items.filter(function (conv) {
       var latest = state.known.get(conv.id) || conv;
-      return inView(latest, state.view);
+      return state.query || inView(latest, state.view);
     });
     el.list.replaceChildren.apply(el.list, items.map(function (conv) {
       return inboxItem(state.known.get(conv.id) || conv);
     }));
     el.empty.hidden = items.length > 0;
+    el.more.hidden = !(typeof state.total === "number" && state.items.length < state.total);
+    el.searchStatus.hidden = !state.query;
+    if (state.query) {
+      el.searchStatus.textContent = state.total === null ? "Searching…"
+        : state.total === 1 ? "1 conversation found" : state.total + " conversations found";
+    }
+  }
+
+  el.more.addEventListener("click", function () {
+    state.pages += 1;
+    refreshInbox();
+  });
+
+  /** Searching every conversation from the inbox, with the API's q (PROTOCOL §6). */
+  var searchTimer = null;
+  el.search.addEventListener("input", function () {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(function () { runSearch(el.search.value.trim()); }, 250);
+  });
+  el.search.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") { el.search.value = ""; runSearch(""); }
+    if (event.key === "Enter") { event.preventDefault(); clearTimeout(searchTimer); runSearch(el.search.value.trim()); }
+  });
+
+  function runSearch(query) {
+    if (query === state.query) return;
+    state.query = query;
+    state.pages = 1;
+    state.total = null;
+    state.items = [];
+    root.classList.toggle("dash--searching", !!query);
+    renderInbox();
+    refreshInbox();
   }
 
   function inboxItem(conv) {
@@ -361,6 +447,13 @@
   function selectView(view) {
     if (VIEWS.indexOf(view) < 0) return;
     state.view = view;
+    state.pages = 1;
+    state.total = null;
+    if (state.query) {
+      el.search.value = "";
+      state.query = "";
+      root.classList.remove("dash--searching");
+    }
     root.querySelectorAll('[role="tab"]').forEach(function (tab) {
       var selected = tab.dataset.view === view;
       tab.setAttribute("aria-selected", selected ? "true" : "false");
@@ -605,7 +698,7 @@
       retry.addEventListener("click", function () { deliver(p); });
       line.append(retry);
     } else {
-      line.textContent = "Sending…";
+      line.textContent = socket.connected ? "Sending…" : "Waiting for the connection…";
     }
     return line;
   }
@@ -613,10 +706,16 @@
   /** Tell the server (and so the visitor) how far we have read, when the page is in view. */
   function markRead() {
     if (!state.openId || document.visibilityState !== "visible") return;
+    var conv = state.known.get(state.openId);
+    if (conv && conv.unread) { // the badge and the title clear at once
+      conv.unread = 0;
+      renderInbox();
+      updateTitle();
+    }
     var seq = lastSeq();
     if (seq <= state.lastReadSent) return;
     state.lastReadSent = seq;
-    call("messages:read", { conversation_id: state.openId, seq: seq });
+    call("messages:read", { conversation_id: state.openId, seq: seq }).then(scheduleRefresh);
   }
   document.addEventListener("visibilitychange", markRead);
   window.addEventListener("focus", markRead);
@@ -690,7 +789,8 @@
 
   function submitReply() {
     var body = el.input.value;
-    if (!body.trim() || !state.openId || !state.conv || state.conv.status !== "open") return;
+    if (!body.trim() || body.trim() === "/") return; // a lone "/" only opens the canned menu
+    if (!state.openId || !state.conv || state.conv.status !== "open") return;
     var p = {
       client_id: newClientId(),
       conversation_id: state.openId,
@@ -713,19 +813,31 @@
     p.status = "pending";
     p.error = null;
     renderTranscript();
+    if (!socket.connected) return; // resendUnsent sends it when the connection is back
     call("message:send", {
       conversation_id: p.conversation_id, client_id: p.client_id, body: p.body, private: p.private,
     }).then(function (ack) {
       if (ack.ok) {
         state.pending.delete(p.client_id);
         addMessage(ack.message);
-      } else if (state.pending.has(p.client_id)) {
+      } else if (state.pending.has(p.client_id) && (ack.error.code !== "timeout" || socket.connected)) {
         p.status = "failed";
         p.error = ack.error.message;
-      }
+      } // else the connection dropped: it stays pending, and is resent once it is back
+
       if (p.conversation_id === state.openId) renderTranscript(true);
     });
   }
+
+  /** Replies written or left unanswered while the connection was down go out again with the
+   * same client_id once it is back (the open conversation's after its resync, in
+   * resumeConversation); the server stores each once. */
+  socket.on("connect", function () {
+    state.pending.forEach(function (p) {
+      if (p.status === "pending" && p.conversation_id !== state.openId) deliver(p);
+    });
+  });
+  socket.on("disconnect", function () { renderTranscript(); });
 
   var typingSent = false;
   var typingTimer = null;
@@ -748,6 +860,7 @@
 
   el.input.addEventListener("keydown", function (event) {
     if (!el.canned.hidden && cannedKey(event)) return;
+    if (event.key === "Escape" && !el.canned.hidden) { hideCanned(); return; }
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       submitReply();
@@ -769,6 +882,7 @@
 
   function updateCanned() {
     var matches = cannedMatches();
+    if (!matches.length && /^\/[a-z0-9_-]*$/i.test(el.input.value)) { showNoCanned(); return; }
     if (!matches.length) { hideCanned(); return; }
     state.cannedIndex = Math.min(state.cannedIndex, matches.length - 1);
     el.canned.replaceChildren.apply(el.canned, matches.map(function (r, i) {
@@ -780,6 +894,19 @@
       li.addEventListener("mousedown", function (event) { event.preventDefault(); insertCanned(r); });
       return li;
     }));
+    el.canned.hidden = false;
+  }
+
+  /** "/" with nothing to offer says so, instead of silently doing nothing. */
+  function showNoCanned() {
+    var text = state.canned.length
+      ? "No canned response starts with " + el.input.value
+      : "No canned responses yet. Admins add them under Admin › Canned responses.";
+    var li = h("li", "canned-option canned-option--empty", text);
+    li.setAttribute("role", "option");
+    li.setAttribute("aria-disabled", "true");
+    li.dataset.testid = "canned-empty";
+    el.canned.replaceChildren(li);
     el.canned.hidden = false;
   }
 
@@ -869,6 +996,17 @@
     el.ctxHistory.replaceChildren.apply(el.ctxHistory, past);
   }
 
+  /** Narrow screens hide the details column; the Details button opens it over the page. */
+  function showDetails(open) {
+    root.classList.toggle("dash--details", open);
+    el.details.setAttribute("aria-expanded", open ? "true" : "false");
+    (open ? el.ctxClose : el.details).focus();
+  }
+  el.details.addEventListener("click", function () {
+    showDetails(!root.classList.contains("dash--details"));
+  });
+  el.ctxClose.addEventListener("click", function () { showDetails(false); });
+
   function localTime(timezone) {
     if (!timezone) return null;
     try {
@@ -893,6 +1031,7 @@
   }
 
   function renderPresence(status) {
+    state.myStatus = status;
     if (!el.presence) return;
     el.presence.hidden = false;
     el.presence.querySelectorAll("[data-status]").forEach(function (button) {
@@ -938,6 +1077,7 @@
   }
 
   function attention(title, body, conversationId) {
+    if (state.myStatus === "away") return; // Away means no chime and no notifications
     chime();
     if (!("Notification" in window) || Notification.permission !== "granted") return;
     if (document.visibilityState === "visible" && document.hasFocus()) return;

@@ -3,7 +3,7 @@ and a helper that writes the audit log with the request's address."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, request
+from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from ..dashboard.security import apply_page_headers
@@ -24,7 +24,7 @@ def admins_only():
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     if not current_user.is_admin:
-        abort(403)
+        return render_template("admin/forbidden.html"), 403
     return None
 
 
