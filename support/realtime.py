@@ -79,7 +79,7 @@ def _message_created(message: dict, conversation: dict) -> None:
 
 def _conversation_updated(conversation: dict, previous_assignee_id: str | None) -> None:
     rooms = agent_audience(conversation, previous_assignee_id)
-    # One emit reaches many agents, and unread counts are per agent (services/unread.py).
+    # One emit reaches many agents, and unread counts are per agent (services/inbox.py).
     shared = {key: value for key, value in conversation.items() if key != "unread"}
     _to_agents("conversation:updated", shared, rooms)
     _to_visitor("conversation:updated", public_conversation(conversation), conversation)

@@ -97,6 +97,28 @@ def test_the_visitor_sees_read_by_an_agent_once_any_agent_read(server, agents_on
     visitor.close()
 
 
+def test_unassigned_puts_the_longest_wait_first_and_says_since_when(server, agents_online):
+    alice, _ = agents_online
+    first, first_id = _visitor_conversation(server, "I came first")
+    second, second_id = _visitor_conversation(server, "I came second")
+    answered, answered_id = _visitor_conversation(server, "answered already")
+    alice.ok("conversation:claim", {"conversation_id": answered_id})
+    reply = {"conversation_id": answered_id, "client_id": _cid(), "body": "Hello!"}
+    alice.ok("message:send", reply)
+    first.ok("message:send", {"client_id": _cid(), "body": "still waiting"})  # newest activity
+
+    listed = alice.ok("inbox:list", {"view": "unassigned"})["conversations"]
+    order = [c["id"] for c in listed]
+    assert order.index(first_id) < order.index(second_id)
+    waiting = {c["id"]: c["waiting_since"] for c in listed}
+    assert waiting[first_id] < waiting[second_id]
+    assert _listed(alice, "mine", answered_id)["waiting_since"] is None
+    answered.ok("message:send", {"client_id": _cid(), "body": "thanks, one more thing"})
+    assert _listed(alice, "mine", answered_id)["waiting_since"] is not None
+    for visitor in (first, second, answered):
+        visitor.close()
+
+
 # --- friendly names ----------------------------------------------------------------------------
 
 

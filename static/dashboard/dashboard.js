@@ -272,6 +272,10 @@
   /** A visitor's message counts as unread at once, unless it arrives in the conversation this
    * agent is reading (the next inbox:list brings the server's own count either way). */
   function countUnread(message, conv) {
+    if (conv && !message.private) { // who owes a reply, until the next inbox:list says exactly
+      if (message.sender.type === "visitor") conv.waiting_since = conv.waiting_since || message.created_at;
+      else if (message.sender.type === "agent") conv.waiting_since = null;
+    }
     if (!conv || message.sender.type !== "visitor") return;
     var reading = message.conversation_id === state.openId && document.visibilityState === "visible";
     if (!reading) conv.unread = (conv.unread || 0) + 1;
@@ -292,6 +296,7 @@
   function remember(conv) {
     var before = state.known.get(conv.id);
     if (conv.unread === undefined && before) conv.unread = before.unread;
+    if (conv.waiting_since === undefined && before) conv.waiting_since = before.waiting_since;
     state.known.set(conv.id, conv);
   }
 
@@ -419,10 +424,13 @@
       mark.dataset.testid = "verified-mark";
       top.append(mark);
     }
-    var since = conv.status === "closed" ? conv.closed_at || conv.updated_at : conv.last_message_at || conv.created_at;
+    var waiting = conv.status === "open" && conv.waiting_since;
+    var since = conv.status === "closed" ? conv.closed_at || conv.updated_at
+      : waiting || conv.last_message_at || conv.created_at;
     var time = h("time", "inbox-time", ago(since));
     time.dateTime = since || "";
-    time.title = (conv.status === "closed" ? "Closed " : "Waiting since ") + fullTime(since);
+    time.title = (conv.status === "closed" ? "Closed " : waiting ? "Waiting for a reply since " : "Last message ") +
+      fullTime(since);
     top.append(time);
 
     var preview = h("span", "inbox-preview", conv.preview || "No messages yet");
@@ -430,6 +438,11 @@
     if (conv.assignee) meta.append(h("span", "inbox-assignee", isMine(conv) ? "You" : conv.assignee.name));
     else if (conv.status === "open" && state.view !== "unassigned") {
       meta.append(h("span", "inbox-assignee inbox-assignee--none", "Unassigned"));
+    }
+    if (waiting) { // the visitor spoke last: the team owes a reply
+      var owed = h("span", "waiting", "Waiting " + ago(waiting));
+      owed.dataset.testid = "waiting";
+      meta.append(owed);
     }
     if (conv.unread > 0) {
       var unread = h("span", "unread", conv.unread);

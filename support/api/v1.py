@@ -7,7 +7,7 @@ import functools
 from flask import Blueprint, Response, g, jsonify, request
 
 from ..serializers import agent_dict
-from ..services import agents, conversations, transcripts, unread
+from ..services import agents, conversations, inbox, transcripts
 from ..services.errors import Forbidden, InvalidPayload, Unauthorized
 from ..services.search import search_conversations
 from . import openapi
@@ -65,7 +65,7 @@ def list_conversations():
     items, total = search_conversations(search, g.agent)
     return jsonify(
         {
-            "items": unread.agent_views(g.agent, items),
+            "items": inbox.agent_views(g.agent, items),
             "total": total,
             "page": search.page,
         }

@@ -8,7 +8,7 @@ from flask_socketio import join_room
 from socketio.exceptions import ConnectionRefusedError  # noqa: A004 (the one python-socketio sends to the client)
 
 from ..serializers import message_dict, visitor_detail_dict
-from ..services import agents, canned, conversations, receipts, unread
+from ..services import agents, canned, conversations, inbox, receipts
 from ..services.errors import Unauthorized
 from ..services.presence import presence
 from ..services.search import Search, search_conversations
@@ -83,9 +83,9 @@ class AgentNamespace(EventNamespace):
     def on_inbox_list(self, payload):
         data = payloads.InboxRequest.model_validate(payload)
         agent = self._agent()
-        items, total = conversations.inbox_page(agent, data.view, data.page)
+        items, total = inbox.inbox_page(agent, data.view, data.page)
         return {
-            "conversations": unread.agent_views(agent, items),
+            "conversations": inbox.agent_views(agent, items),
             "counts": conversations.inbox_counts(agent),
             "total": total,
             "page": data.page,
@@ -100,7 +100,7 @@ class AgentNamespace(EventNamespace):
         )
         items, total = search_conversations(search, agent)
         return {
-            "conversations": unread.agent_views(agent, items),
+            "conversations": inbox.agent_views(agent, items),
             "total": total,
             "page": data.page,
         }
@@ -113,35 +113,35 @@ class AgentNamespace(EventNamespace):
         messages = conversations.messages_after(conversation, 0, include_private=True)
         history = conversations.visitor_history(conversation.visitor_id)
         return {
-            "conversation": unread.agent_view(agent, conversation),
+            "conversation": inbox.agent_view(agent, conversation),
             "messages": [message_dict(m) for m in messages],
             "visitor": visitor_detail_dict(conversation.visitor),
-            "history": unread.agent_views(agent, history),
+            "history": inbox.agent_views(agent, history),
         }
 
     def on_conversation_claim(self, payload):
         data = payloads.ConversationRef.model_validate(payload)
         agent = self._agent()
         conversation = conversations.claim(agent, data.conversation_id)
-        return {"conversation": unread.agent_view(agent, conversation)}
+        return {"conversation": inbox.agent_view(agent, conversation)}
 
     def on_conversation_transfer(self, payload):
         data = payloads.Transfer.model_validate(payload)
         agent = self._agent()
         conversation = conversations.transfer(agent, data.conversation_id, data.agent_id)
-        return {"conversation": unread.agent_view(agent, conversation)}
+        return {"conversation": inbox.agent_view(agent, conversation)}
 
     def on_conversation_close(self, payload):
         data = payloads.ConversationRef.model_validate(payload)
         agent = self._agent()
         conversation = conversations.close(agent, data.conversation_id)
-        return {"conversation": unread.agent_view(agent, conversation)}
+        return {"conversation": inbox.agent_view(agent, conversation)}
 
     def on_conversation_reopen(self, payload):
         data = payloads.ConversationRef.model_validate(payload)
         agent = self._agent()
         conversation = conversations.reopen(agent, data.conversation_id)
-        return {"conversation": unread.agent_view(agent, conversation)}
+        return {"conversation": inbox.agent_view(agent, conversation)}
 
     def on_message_send(self, payload):
         data = payloads.AgentMessage.model_validate(payload)

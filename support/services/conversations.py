@@ -27,7 +27,6 @@ from .errors import (
 from .settings import routing_settings
 
 PREVIEW_LENGTH = 140
-INBOX_LIMIT = 200
 
 
 @dataclass(frozen=True)
@@ -75,29 +74,6 @@ def messages_after(conversation: Conversation, after_seq: int, *, include_privat
     if not include_private:
         query = query.where(Message.private.is_(False))
     return list(db.session.scalars(query.order_by(Message.seq)))
-
-
-def inbox_page(agent: Agent, view: str, page: int = 1) -> tuple[list[Conversation], int]:
-    """One page of a dashboard view, most recently active first, and how many the view holds
-    (the Closed view grows without end, so it pages instead of stopping silently)."""
-    views = {
-        "unassigned": (Conversation.status == "open", Conversation.assignee_id.is_(None)),
-        "mine": (Conversation.status == "open", Conversation.assignee_id == agent.id),
-        "open": (Conversation.status == "open",),
-        "closed": (Conversation.status == "closed",),
-    }
-    if view not in views:
-        raise InvalidPayload("view must be unassigned, mine, open or closed")
-    where = views[view]
-    total = db.session.scalar(select(func.count()).select_from(Conversation).where(*where)) or 0
-    query = (
-        select(Conversation)
-        .where(*where)
-        .order_by(Conversation.updated_at.desc(), Conversation.id)
-        .limit(INBOX_LIMIT)
-        .offset((page - 1) * INBOX_LIMIT)
-    )
-    return list(db.session.scalars(query)), total
 
 
 def inbox_counts(agent: Agent) -> dict[str, int]:
@@ -378,6 +354,8 @@ def reopen(agent: Agent, conversation_id: str) -> Conversation:
     conversation.status = "open"
     conversation.closed_at = None
     conversation.updated_at = utcnow()
+    # The rating judged the conversation as it was closed; the visitor rates it again later.
+    conversation.rating = conversation.rating_comment = None
     try:
         db.session.flush()
     except IntegrityError:

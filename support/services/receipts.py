@@ -9,7 +9,7 @@ from .. import events
 from ..extensions import db
 from ..models import Agent, Visitor
 from ..serializers import conversation_dict
-from . import unread
+from . import inbox
 from .conversations import current_conversation, get_conversation
 
 # --- read marks --------------------------------------------------------------------------------
@@ -33,10 +33,10 @@ def mark_read_by_agent(agent: Agent, conversation_id: str, seq: int) -> None:
     moves when this is the furthest any agent has read."""
     conversation = get_conversation(conversation_id)
     seq = max(0, min(seq, conversation.last_seq))
-    if not unread.move_read_mark(agent.id, conversation.id, seq):
+    if not inbox.move_read_mark(agent.id, conversation.id, seq):
         db.session.rollback()
         return
-    left = unread.unread_counts(agent.id, [conversation.id]).get(conversation.id, 0)
+    left = inbox.unread_counts(agent.id, [conversation.id]).get(conversation.id, 0)
     events.record(
         db.session,
         "agent_read",
@@ -45,7 +45,7 @@ def mark_read_by_agent(agent: Agent, conversation_id: str, seq: int) -> None:
         seq=seq,
         unread=left,
     )
-    if unread.raise_shared_read_mark(conversation, seq):
+    if inbox.raise_shared_read_mark(conversation, seq):
         _commit_read(conversation, seq, by="agent")
     else:
         db.session.commit()

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..friendly_names import friendly_name
 from ..models import Agent, AgentReadMark, Conversation, Message, Visitor, utcnow
 from ..serializers import conversation_dict, iso, message_dict, visitor_detail_dict
-from . import unread
+from . import inbox
 from .errors import InvalidPayload
 
 # --- export ------------------------------------------------------------------------------------
@@ -37,7 +37,7 @@ def transcript_json(conversation: Conversation, agent: Agent | None = None) -> d
     )
     return {
         "conversation": (
-            unread.agent_view(agent, conversation)
+            inbox.agent_view(agent, conversation)
             if agent is not None
             else conversation_dict(conversation, for_agents=True)
         ),

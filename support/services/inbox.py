@@ -1,4 +1,6 @@
-"""Unread counts per agent: each agent has its own read mark in each conversation, and a
+"""The agents' inbox: its views, and what each agent sees of a conversation there.
+
+Unread counts are per agent: each agent has its own read mark in each conversation, and a
 conversation sent to an agent carries ``unread``, the visitor messages after *that agent's*
 mark (PROTOCOL §2), so one agent reading never clears another's badge.
 
@@ -13,13 +15,93 @@ again whenever it lists the inbox."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import Agent, AgentReadMark, Conversation, Message
-from ..serializers import conversation_dict
+from ..serializers import conversation_dict, iso
+from .errors import InvalidPayload
+
+INBOX_PAGE = 200
+
+
+def _last_reply_seq(conversation_id):
+    """The seq of the conversation's last public agent message (0 when none)."""
+    reply = aliased(Message)
+    return func.coalesce(
+        select(func.max(reply.seq))
+        .where(
+            reply.conversation_id == conversation_id,
+            reply.sender_type == "agent",
+            reply.private.is_(False),
+        )
+        .correlate_except(reply)  # two levels down: name the enclosing conversation row
+        .scalar_subquery(),
+        0,
+    )
+
+
+def _waiting_since(conversation_id):
+    """When the visitor started waiting: its first message after the last agent reply (NULL
+    when the team spoke last)."""
+    waiting = aliased(Message)
+    return (
+        select(func.min(waiting.created_at))
+        .where(
+            waiting.conversation_id == conversation_id,
+            waiting.sender_type == "visitor",
+            waiting.seq > _last_reply_seq(conversation_id),
+        )
+        .correlate_except(waiting)
+        .scalar_subquery()
+    )
+
+
+VIEWS = {
+    "unassigned": lambda agent: (
+        Conversation.status == "open",
+        Conversation.assignee_id.is_(None),
+    ),
+    "mine": lambda agent: (Conversation.status == "open", Conversation.assignee_id == agent.id),
+    "open": lambda agent: (Conversation.status == "open",),
+    "closed": lambda agent: (Conversation.status == "closed",),
+}
+
+
+def inbox_page(agent: Agent, view: str, page: int = 1) -> tuple[list[Conversation], int]:
+    """One page of a dashboard view and how many the view holds (the Closed view grows without
+    end, so it pages instead of stopping silently). Unassigned puts the longest wait first,
+    so nobody is forgotten at the bottom; the others are most recently active first."""
+    if view not in VIEWS:
+        raise InvalidPayload("view must be unassigned, mine, open or closed")
+    where = VIEWS[view](agent)
+    total = db.session.scalar(select(func.count()).select_from(Conversation).where(*where)) or 0
+    order = [Conversation.updated_at.desc(), Conversation.id]
+    if view == "unassigned":
+        order.insert(0, _waiting_since(Conversation.id).asc().nulls_last())
+    query = (
+        select(Conversation)
+        .where(*where)
+        .order_by(*order)
+        .limit(INBOX_PAGE)
+        .offset((page - 1) * INBOX_PAGE)
+    )
+    return list(db.session.scalars(query)), total
+
+
+def waiting_since(conversation_ids: Iterable[str]) -> dict[str, datetime]:
+    """For conversations whose last public message is the visitor's: since when it waits."""
+    ids = list(dict.fromkeys(conversation_ids))
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Conversation.id, _waiting_since(Conversation.id)).where(Conversation.id.in_(ids))
+    )
+    return {row[0]: row[1] for row in rows if row[1] is not None}
 
 
 def unread_counts(agent_id: str, conversation_ids: Iterable[str]) -> dict[str, int]:
@@ -48,9 +130,11 @@ def unread_counts(agent_id: str, conversation_ids: Iterable[str]) -> dict[str, i
 def agent_views(agent: Agent, conversations: Iterable[Conversation]) -> list[dict]:
     """Conversations as ``agent`` sees them: the agents' fields with its own unread counts."""
     conversations = list(conversations)
-    counts = unread_counts(agent.id, (c.id for c in conversations))
+    ids = [c.id for c in conversations]
+    counts, waits = unread_counts(agent.id, ids), waiting_since(ids)
     return [
-        conversation_dict(c, for_agents=True) | {"unread": counts.get(c.id, 0)}
+        conversation_dict(c, for_agents=True)
+        | {"unread": counts.get(c.id, 0), "waiting_since": iso(waits.get(c.id))}
         for c in conversations
     ]
 
