@@ -147,6 +147,31 @@
     return true;
   }
 
+  // --- drafts: kept per conversation in this browser, across switching and reloads ----------
+
+  var drafts = (function () {
+    var prefix = "support-dashboard:" + me.id + ":";
+    function store(kind) {
+      try { return kind === "session" ? window.sessionStorage : window.localStorage; } catch (e) { return null; }
+    }
+    function get(kind, key) {
+      try { var s = store(kind); return (s && s.getItem(prefix + key)) || ""; } catch (e) { return ""; }
+    }
+    function put(kind, key, value) {
+      try {
+        var s = store(kind);
+        if (!s) return;
+        if (value) s.setItem(prefix + key, value); else s.removeItem(prefix + key);
+      } catch (e) { /* storage full or denied: drafts are a convenience */ }
+    }
+    return {
+      load: function (conversationId) { return get("local", "draft:" + conversationId); },
+      save: function (conversationId, text) { put("local", "draft:" + conversationId, text.trim() ? text : ""); },
+      savedView: function () { return get("session", "view"); },
+      rememberView: function (view) { put("session", "view", view); },
+    };
+  })();
+
   // --- the socket ----------------------------------------------------------------------------
 
   var socket = io("/agent", { withCredentials: true });
@@ -460,6 +485,7 @@
   function selectView(view) {
     if (VIEWS.indexOf(view) < 0) return;
     state.view = view;
+    drafts.rememberView(view);
     state.pages = 1;
     state.total = null;
     if (state.query) {
@@ -490,6 +516,10 @@
     });
   });
 
+  // A reload keeps the view this tab showed; a new tab starts on Unassigned.
+  var savedView = drafts.savedView();
+  if (savedView && savedView !== state.view) selectView(savedView);
+
   function updateTitle() {
     var total = 0;
     state.known.forEach(function (conv) {
@@ -502,9 +532,12 @@
 
   // --- the open conversation -----------------------------------------------------------------
 
+  /** Open a conversation the agent picked; the composer takes the focus, ready to answer. */
   function selectConversation(id) {
     if (location.hash !== "#c=" + id) history.replaceState(null, "", "#c=" + id);
-    openConversation(id);
+    openConversation(id).then(function () {
+      if (state.openId === id && state.conv && state.conv.status === "open") el.input.focus();
+    });
   }
 
   function openFromHash() {
@@ -520,7 +553,7 @@
       state.messages = new Map();
       state.lastReadSent = 0;
       state.noteMode = false;
-      el.input.value = "";
+      el.input.value = drafts.load(id);
       setVisitorTyping(false);
       renderNoteToggle();
       hideCanned();
@@ -814,6 +847,7 @@
       sender: { type: "agent", id: me.id, name: me.name },
     };
     el.input.value = "";
+    drafts.save(state.openId, "");
     stopTyping();
     if (state.noteMode) { state.noteMode = false; renderNoteToggle(); }
     state.pending.set(p.client_id, p);
@@ -861,6 +895,7 @@
   }
 
   el.input.addEventListener("input", function () {
+    if (state.openId) drafts.save(state.openId, el.input.value);
     updateCanned();
     if (!state.openId || state.noteMode) return;
     if (!typingSent && el.input.value.trim()) {
@@ -1061,6 +1096,47 @@
         });
       });
     });
+  }
+
+  // --- keyboard shortcuts (not while typing in a field) --------------------------------------
+
+  var SHORTCUTS = {
+    j: function () { stepConversation(1); },
+    k: function () { stepConversation(-1); },
+    c: function () { if (!el.claim.hidden) el.claim.click(); },
+    e: function () { if (!el.close.hidden) el.close.click(); },
+    r: function () { if (!el.input.disabled && state.openId) el.input.focus(); },
+    "/": function () { el.search.focus(); },
+    "?": function () { $("shortcuts").showModal(); },
+  };
+
+  function typingInAField(target) {
+    return target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && (event.target === el.input || event.target === el.search)) {
+      event.target.blur();
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey || typingInAField(event.target)) return;
+    if ($("shortcuts").open) return;
+    var action = SHORTCUTS[event.key];
+    if (!action) return;
+    event.preventDefault();
+    action();
+  });
+
+  /** Open the next (or previous) conversation of the list shown. */
+  function stepConversation(step) {
+    var items = Array.prototype.slice.call(el.list.querySelectorAll("[data-conversation-id]"));
+    if (!items.length) return;
+    var at = items.findIndex(function (node) { return node.dataset.conversationId === state.openId; });
+    var next = items[at < 0 ? (step > 0 ? 0 : items.length - 1) : Math.min(items.length - 1, Math.max(0, at + step))];
+    next.focus();
+    var id = next.dataset.conversationId;
+    if (location.hash !== "#c=" + id) history.replaceState(null, "", "#c=" + id);
+    openConversation(id);
   }
 
   // --- attention: sound, desktop notification, title -----------------------------------------

@@ -249,3 +249,80 @@ def test_the_dashboard_and_the_admin_show_the_same_friendly_name(server, page, v
     page.goto(server.url + "/admin/transcripts?q=" + name.replace(" ", "+"))
     expect(page.get_by_test_id("transcript-row")).to_contain_text(name)
     server.agent("admin").ok("conversation:close", {"conversation_id": cid})
+
+
+def test_drafts_survive_switching_and_reloads_and_the_view_is_remembered(server, page, visitors):
+    sign_in(page, server, "alice")
+    first, first_id = start_conversation(server, "draft one", name="Dora Draft")
+    second, second_id = start_conversation(server, "draft two", name="Dan Draft")
+    visitors.extend([first, second])
+    box = page.get_by_test_id("reply-input")
+    inbox_item(page, first_id).click()
+    expect(box).to_be_focused()  # opening a conversation puts the cursor in the composer
+    box.fill("half-written answer")
+    inbox_item(page, second_id).click()
+    expect(page.locator("#conv-title")).to_have_text("Dan Draft")
+    expect(box).to_have_value("")
+    page.get_by_test_id("view-open").click()
+    page.reload()
+    expect(page.get_by_test_id("view-open")).to_have_attribute("aria-selected", "true")
+    inbox_item(page, first_id).click()
+    expect(page.locator("#conv-title")).to_have_text("Dora Draft")
+    expect(box).to_have_value("half-written answer")
+    box.press("Enter")
+    expect(page.get_by_test_id("message").filter(has_text="half-written answer")).to_be_visible()
+    page.reload()
+    inbox_item(page, first_id).click()
+    expect(page.locator("#conv-title")).to_have_text("Dora Draft")
+    expect(box).to_have_value("")
+    for cid in (first_id, second_id):
+        server.agent("admin").ok("conversation:close", {"conversation_id": cid})
+
+
+def test_keyboard_shortcuts_move_claim_and_close(server, page, visitors):
+    sign_in(page, server, "alice")
+    made = [start_conversation(server, f"keys {n}", name=f"Kay {n}") for n in range(2)]
+    visitors.extend(visitor for visitor, _ in made)
+    for _, cid in made:
+        expect(inbox_item(page, cid)).to_be_visible()
+    ids = page.locator('[data-testid="inbox-item"]').evaluate_all(
+        "nodes => nodes.map(n => n.dataset.conversationId)"
+    )
+    inbox_item(page, ids[0]).click()
+    box = page.get_by_test_id("reply-input")
+    expect(box).to_be_focused()
+    box.press("Escape")
+    page.keyboard.press("?")
+    expect(page.get_by_test_id("shortcuts")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("shortcuts")).to_be_hidden()
+
+    page.keyboard.press("j")
+    expect(inbox_item(page, ids[1])).to_have_attribute("aria-current", "true")
+    expect(page.get_by_test_id("claim")).to_be_visible()
+    page.keyboard.press("c")
+    expect(page.get_by_test_id("conversation-assignee")).to_have_text("Assigned to you")
+    page.keyboard.press("r")
+    expect(box).to_be_focused()
+    box.press("Escape")
+    page.keyboard.press("e")
+    expect(page.get_by_test_id("conversation-status")).to_have_text("Closed")
+    page.keyboard.press("/")
+    expect(page.get_by_test_id("inbox-search")).to_be_focused()
+    for cid in ids:
+        server.agent("admin").ok("conversation:close", {"conversation_id": cid})
+
+
+def test_waiting_conversations_are_marked_until_answered(server, page, visitors):
+    sign_in(page, server, "alice")
+    visitor, cid = start_conversation(server, "hello?", name="Wendy Wait")
+    visitors.append(visitor)
+    expect(inbox_item(page, cid).get_by_test_id("waiting")).to_be_visible()
+    inbox_item(page, cid).click()
+    reply(page, "Hi Wendy!")
+    page.get_by_test_id("view-mine").click()
+    expect(inbox_item(page, cid)).to_be_visible()
+    expect(inbox_item(page, cid).get_by_test_id("waiting")).to_have_count(0)
+    visitor.ok("message:send", {"client_id": "v-" + uuid.uuid4().hex, "body": "thanks, but"})
+    expect(inbox_item(page, cid).get_by_test_id("waiting")).to_be_visible()
+    server.agent("admin").ok("conversation:close", {"conversation_id": cid})
