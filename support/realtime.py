@@ -99,12 +99,21 @@ def _agent_read(agent_id: str, conversation_id: str, seq: int, unread: int) -> N
     socketio.emit("inbox:read", data, namespace=AGENT_NS, to=agent_room(agent_id))
 
 
-def _typing(conversation: dict, sender: str, name: str | None, typing: bool) -> None:
+def _typing(
+    conversation: dict, sender: str, name: str | None, typing: bool, agent_id: str | None = None
+) -> None:
     data = {"conversation_id": conversation["id"], "from": sender, "typing": typing}
     if sender == "visitor":
         _to_agents("typing", data, agent_audience(conversation))
     else:
         _to_visitor("typing", data | {"name": name}, conversation)
+        colleagues = data | {"name": name, "agent_id": agent_id}
+        _to_agents("typing", colleagues, agent_audience(conversation))
+
+
+def _viewing(conversation: dict, agent_id: str, name: str, viewing: bool) -> None:
+    data = {"conversation_id": conversation["id"], "agent_id": agent_id, "name": name}
+    _to_agents("viewing", data | {"viewing": viewing}, agent_audience(conversation))
 
 
 def _presence(agent_id: str, name: str, status: str) -> None:
@@ -135,6 +144,7 @@ HANDLERS = {
     "messages_read": _messages_read,
     "agent_read": _agent_read,
     "typing": _typing,
+    "viewing": _viewing,
     "presence": _presence,
     "availability": _availability,
     "settings_changed": _settings_changed,

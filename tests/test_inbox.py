@@ -119,6 +119,28 @@ def test_unassigned_puts_the_longest_wait_first_and_says_since_when(server, agen
         visitor.close()
 
 
+def test_agents_see_which_colleague_views_or_types(server, agents_online):
+    alice, bob = agents_online
+    visitor, conversation_id = _visitor_conversation(server, "hello")
+    bob.ok("conversation:open", {"conversation_id": conversation_id})
+    bob.ok("conversation:viewing", {"conversation_id": conversation_id, "viewing": True})
+    seen = alice.wait_for("viewing", lambda d: d["conversation_id"] == conversation_id)
+    assert seen["name"] == "Bob Agent" and seen["viewing"] is True
+    bob.ok("typing", {"conversation_id": conversation_id, "typing": True})
+    typing = alice.wait_for(
+        "typing", lambda d: d["conversation_id"] == conversation_id and d["from"] == "agent"
+    )
+    assert typing["name"] == "Bob Agent" and typing["typing"] is True
+    assert visitor.wait_for("typing")["name"] == "Bob Agent"
+    assert "agent_id" not in visitor.wait_for("typing")
+    bob.close()  # a closed tab is announced as gone
+    left = alice.wait_for(
+        "viewing", lambda d: d["conversation_id"] == conversation_id and not d["viewing"]
+    )
+    assert left["agent_id"] == seen["agent_id"]
+    visitor.close()
+
+
 # --- friendly names ----------------------------------------------------------------------------
 
 

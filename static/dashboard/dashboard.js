@@ -60,7 +60,7 @@
     ctx: $("ctx"), ctxEmpty: $("ctx-empty"), ctxAvatar: $("ctx-avatar"), ctxName: $("ctx-name"),
     ctxEmail: $("ctx-email"), ctxList: $("ctx-list"), ctxHistory: $("ctx-history"),
     presence: $("presence-switch"), notify: $("enable-notifications"),
-    details: $("btn-details"), ctxClose: $("ctx-close"),
+    details: $("btn-details"), ctxClose: $("ctx-close"), collision: $("conv-collision"),
   };
 
   // --- small helpers -------------------------------------------------------------------------
@@ -269,8 +269,14 @@
   });
 
   socket.on("typing", function (data) {
-    if (data.conversation_id !== state.openId || data.from !== "visitor") return;
-    setVisitorTyping(!!data.typing);
+    if (data.conversation_id !== state.openId) return;
+    if (data.from === "agent") colleagueSeen(data.agent_id, data.name, { typing: !!data.typing });
+    else if (data.from === "visitor") setVisitorTyping(!!data.typing);
+  });
+
+  socket.on("viewing", function (data) {
+    if (data.conversation_id !== state.openId) return;
+    colleagueSeen(data.agent_id, data.name, data.viewing ? {} : null);
   });
 
   socket.on("messages:read", function (data) {
@@ -548,6 +554,9 @@
 
   function openConversation(id) {
     if (state.openId !== id) {
+      announceViewing(state.openId, false);
+      viewers.clear();
+      renderColleagues();
       state.openId = id;
       state.conv = null;
       state.messages = new Map();
@@ -570,6 +579,7 @@
   }
 
   function applyOpened(ack) {
+    announceViewing(ack.conversation.id, true);
     state.conv = ack.conversation;
     state.visitor = ack.visitor;
     state.history = ack.history || [];
@@ -1097,6 +1107,51 @@
       });
     });
   }
+
+  // --- colleagues on the same conversation: who is viewing, who is typing --------------------
+
+  var VIEWING_EVERY = 20000; // the dashboard repeats "viewing" this often while it shows one
+  var viewers = new Map(); // agent_id -> {name, typing, seen}
+
+  /** A colleague is on the open conversation (``change`` null: left it). */
+  function colleagueSeen(agentId, name, change) {
+    if (!agentId || agentId === me.id) return;
+    if (change === null) viewers.delete(agentId);
+    else {
+      var viewer = viewers.get(agentId) || { typing: false };
+      viewer.name = name;
+      viewer.seen = Date.now();
+      if (change.typing !== undefined) viewer.typing = change.typing;
+      viewers.set(agentId, viewer);
+    }
+    renderColleagues();
+  }
+
+  function renderColleagues() {
+    var now = Date.now();
+    var typing = [], viewing = [];
+    viewers.forEach(function (viewer, id) {
+      if (now - viewer.seen > VIEWING_EVERY * 2.5) { viewers.delete(id); return; }
+      (viewer.typing ? typing : viewing).push(viewer.name);
+    });
+    var parts = [];
+    if (typing.length) parts.push(typing.join(", ") + (typing.length > 1 ? " are" : " is") + " typing…");
+    if (viewing.length) parts.push(viewing.join(", ") + (viewing.length > 1 ? " are" : " is") + " viewing");
+    el.collision.textContent = parts.join(" · ");
+    el.collision.hidden = !parts.length;
+  }
+
+  function announceViewing(conversationId, viewing) {
+    if (conversationId && socket.connected) {
+      call("conversation:viewing", { conversation_id: conversationId, viewing: viewing });
+    }
+  }
+
+  setInterval(function () {
+    if (document.visibilityState === "visible") announceViewing(state.openId, true);
+    renderColleagues();
+  }, VIEWING_EVERY);
+  window.addEventListener("pagehide", function () { announceViewing(state.openId, false); });
 
   // --- keyboard shortcuts (not while typing in a field) --------------------------------------
 

@@ -9,7 +9,7 @@ from socketio.exceptions import ConnectionRefusedError  # noqa: A004 (the one py
 
 from ..serializers import message_dict, visitor_detail_dict
 from ..services import agents, canned, conversations, inbox, receipts
-from ..services.errors import Unauthorized
+from ..services.errors import ServiceError, Unauthorized
 from ..services.presence import presence
 from ..services.search import Search, search_conversations
 from . import payloads
@@ -43,6 +43,7 @@ class AgentNamespace(EventNamespace):
         "conversation:reopen",
         "message:send",
         "typing",
+        "conversation:viewing",
         "messages:read",
         "sync",
         "presence:set",
@@ -52,6 +53,7 @@ class AgentNamespace(EventNamespace):
 
     def __init__(self, namespace: str = "/agent"):
         super().__init__(namespace)
+        self.viewing: dict[str, str] = {}  # socket id -> the conversation it shows
 
     def on_connect(self, auth=None):
         agent = _authenticate(auth)
@@ -64,6 +66,7 @@ class AgentNamespace(EventNamespace):
 
     def on_disconnect(self, reason=None):
         agent_id = self.identities.pop(request.sid, None)
+        self._stop_viewing(request.sid, agent_id)
         if agent_id is not None:
             grace = float(current_app.config["PRESENCE_GRACE_SECONDS"])
             self.socketio.start_background_task(self._leave_later, agent_id, request.sid, grace)
@@ -154,6 +157,27 @@ class AgentNamespace(EventNamespace):
         data = payloads.AgentTyping.model_validate(payload)
         receipts.agent_typing(self._agent(), data.conversation_id, data.typing)
         return {}
+
+    def on_conversation_viewing(self, payload):
+        """The dashboard has the conversation on screen (repeated), or left it. This process
+        remembers which, so a closed tab is announced as gone at once."""
+        data = payloads.AgentViewing.model_validate(payload)
+        receipts.agent_viewing(self._agent(), data.conversation_id, data.viewing)
+        if data.viewing:
+            self.viewing[request.sid] = data.conversation_id
+        elif self.viewing.get(request.sid) == data.conversation_id:
+            del self.viewing[request.sid]
+        return {}
+
+    def _stop_viewing(self, sid: str, agent_id: str | None) -> None:
+        conversation_id = self.viewing.pop(sid, None)
+        agent = agents.load_active(agent_id) if agent_id and conversation_id else None
+        if agent is None:
+            return
+        try:
+            receipts.agent_viewing(agent, conversation_id, False)
+        except ServiceError:  # the conversation was deleted meanwhile
+            pass
 
     def on_messages_read(self, payload):
         data = payloads.AgentReadMark.model_validate(payload)

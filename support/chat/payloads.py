@@ -125,6 +125,10 @@ class AgentTyping(ConversationRef):
     typing: bool
 
 
+class AgentViewing(ConversationRef):
+    viewing: bool
+
+
 class AgentReadMark(ConversationRef):
     seq: Seq
 

@@ -70,8 +70,27 @@ def visitor_typing(visitor: Visitor, typing: bool) -> None:
 
 
 def agent_typing(agent: Agent, conversation_id: str, typing: bool) -> None:
-    """Tell the visitor that an agent is (or stopped) typing."""
+    """Tell the visitor, and the other agents on the conversation (so two agents do not
+    answer at once unawares), that an agent is (or stopped) typing."""
     conversation = get_conversation(conversation_id)
     if conversation.status == "open":
         data = conversation_dict(conversation, for_agents=True)
-        events.announce("typing", conversation=data, sender="agent", name=agent.name, typing=typing)
+        events.announce(
+            "typing",
+            conversation=data,
+            sender="agent",
+            name=agent.name,
+            typing=typing,
+            agent_id=agent.id,
+        )
+
+
+def agent_viewing(agent: Agent, conversation_id: str, viewing: bool) -> None:
+    """Tell the other agents on the conversation that this agent has it open (or left it).
+    Nothing is stored: dashboards repeat it while they show the conversation and forget a
+    viewer that stopped repeating."""
+    conversation = get_conversation(conversation_id)
+    data = conversation_dict(conversation, for_agents=True)
+    events.announce(
+        "viewing", conversation=data, agent_id=agent.id, name=agent.name, viewing=viewing
+    )

@@ -326,3 +326,20 @@ def test_waiting_conversations_are_marked_until_answered(server, page, visitors)
     visitor.ok("message:send", {"client_id": "v-" + uuid.uuid4().hex, "body": "thanks, but"})
     expect(inbox_item(page, cid).get_by_test_id("waiting")).to_be_visible()
     server.agent("admin").ok("conversation:close", {"conversation_id": cid})
+
+
+def test_an_agent_sees_a_colleague_viewing_and_typing(server, two_pages, visitors):
+    alice, bob = two_pages
+    sign_in(alice, server, "alice")
+    sign_in(bob, server, "bob")
+    visitor, cid = start_conversation(server, "two agents, one visitor", name="Cleo Clash")
+    visitors.append(visitor)
+    inbox_item(alice, cid).click()
+    inbox_item(bob, cid).click()
+    expect(alice.get_by_test_id("collision")).to_have_text("Bob Agent is viewing")
+    bob.get_by_test_id("reply-input").type("I'll take th")
+    expect(alice.get_by_test_id("collision")).to_have_text("Bob Agent is typing…")
+    expect(bob.get_by_test_id("collision")).to_have_text("Alice Agent is viewing")
+    bob.goto(server.url + "/dashboard/")
+    expect(alice.get_by_test_id("collision")).to_be_hidden(timeout=10_000)
+    server.agent("admin").ok("conversation:close", {"conversation_id": cid})
