@@ -93,6 +93,10 @@ def _messages_read(conversation: dict, seq: int, by: str) -> None:
         _to_visitor("messages:read", data, conversation)
 
 
+def _activity(conversation: dict, activity: dict, previous_assignee_id: str | None) -> None:
+    _to_agents("activity", activity, agent_audience(conversation, previous_assignee_id))
+
+
 def _agent_read(agent_id: str, conversation_id: str, seq: int, unread: int) -> None:
     """Tell the agent's own tabs that it read a conversation (its badge clears everywhere)."""
     data = {"conversation_id": conversation_id, "seq": seq, "unread": unread}
@@ -143,6 +147,7 @@ HANDLERS = {
     "conversation_updated": _conversation_updated,
     "messages_read": _messages_read,
     "agent_read": _agent_read,
+    "activity": _activity,
     "typing": _typing,
     "viewing": _viewing,
     "presence": _presence,

@@ -255,6 +255,38 @@ def test_replies_do_not_claim_when_claim_on_reply_is_off(server, agents_online):
         server.api("PATCH", "/api/v1/settings/routing", "admin", json={"claim_on_reply": True})
 
 
+# --- activity lines ----------------------------------------------------------------------------
+
+
+def test_claims_transfers_closes_and_reopens_are_agent_only_activity_lines(server, agents_online):
+    alice, bob = agents_online
+    visitor, conversation_id = _visitor_conversation(server, "help me")
+    ref = {"conversation_id": conversation_id}
+    alice.ok("conversation:claim", ref)
+    claimed = bob.wait_for("activity", lambda d: d["conversation_id"] == conversation_id)
+    assert claimed["kind"] == "claimed"
+    assert claimed["text"] == "Alice Agent claimed the conversation"
+    bob_id = server.agent_id("bob")
+    alice.ok("conversation:transfer", ref | {"agent_id": bob_id, "note": "VIP, be quick"})
+    moved = bob.wait_for("activity", lambda d: d["kind"] == "transferred")
+    assert moved["note"] == "VIP, be quick" and moved["target"]["name"] == "Bob Agent"
+    bob.ok("conversation:close", ref)
+    visitor.ok("conversation:rate", {"rating": 2})
+    reopened = bob.ok("conversation:reopen", ref)["conversation"]
+    assert reopened["rating"] is None  # a reopened conversation drops its old rating
+
+    opened = alice.ok("conversation:open", ref)
+    kinds = [line["kind"] for line in opened["activity"]]
+    assert kinds == ["claimed", "transferred", "closed", "reopened"]
+    assert [m["body"] for m in opened["messages"]] == ["help me"]  # no messages added
+    assert "activity" not in visitor.events
+    text = server.api("GET", f"/api/v1/conversations/{conversation_id}/transcript").text
+    assert "-- Alice Agent transferred the conversation to Bob Agent: “VIP, be quick”" in text
+    detail = server.api("GET", f"/api/v1/conversations/{conversation_id}").json()
+    assert [line["kind"] for line in detail["activity"]] == kinds
+    visitor.close()
+
+
 # --- business hours ----------------------------------------------------------------------------
 
 ZONE = "Pacific/Kiritimati"  # UTC+14: its day is rarely the test machine's day

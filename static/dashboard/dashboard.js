@@ -28,6 +28,7 @@
     visitor: null,
     history: [],
     messages: new Map(), // id -> stored message of the open conversation
+    activity: new Map(), // id -> activity line of the open conversation
     pending: new Map(), // client_id -> unsent or failed own message
     lastReadSent: 0,
     visitorTyping: false,
@@ -560,6 +561,7 @@
       state.openId = id;
       state.conv = null;
       state.messages = new Map();
+      state.activity = new Map();
       state.lastReadSent = 0;
       state.noteMode = false;
       el.input.value = drafts.load(id);
@@ -585,6 +587,7 @@
     state.history = ack.history || [];
     remember(ack.conversation);
     ack.messages.forEach(addMessage);
+    (ack.activity || []).forEach(addActivity);
     el.placeholder.hidden = true;
     el.pane.hidden = false;
     hideAlert();
@@ -601,6 +604,7 @@
       state.conv = ack.conversation;
       state.visitor = ack.visitor;
       state.history = ack.history || [];
+      (ack.activity || []).forEach(addActivity);
       renderHeader();
       renderContext();
       return call("sync", { conversation_id: id, after_seq: lastSeq() });
@@ -629,6 +633,16 @@
       state.pending.delete(message.client_id);
     }
   }
+
+  function addActivity(line) {
+    if (line.conversation_id === state.openId) state.activity.set(line.id, line);
+  }
+
+  socket.on("activity", function (line) {
+    if (line.conversation_id !== state.openId) return;
+    addActivity(line);
+    renderTranscript();
+  });
 
   function showAlert(text) {
     el.alert.textContent = text;
@@ -698,7 +712,7 @@
     var pending = Array.from(state.pending.values()).filter(function (p) {
       return p.conversation_id === state.openId;
     });
-    stored.concat(pending).forEach(function (m) {
+    withActivity(stored).concat(pending).forEach(function (m) {
       var date = parseTime(m.created_at) || new Date();
       var day = date.toDateString();
       if (day !== lastDay) {
@@ -708,11 +722,35 @@
         nodes.push(sep);
         lastDay = day;
       }
-      nodes.push(messageNode(m, m.id && m.id === lastSeen));
+      nodes.push(m.kind ? activityNode(m) : messageNode(m, m.id && m.id === lastSeen));
     });
     if (!stored.length && !pending.length) nodes.push(h("p", "transcript-empty", "No messages yet."));
     box.replaceChildren.apply(box, nodes);
     if (nearBottom) box.scrollTop = box.scrollHeight;
+  }
+
+  /** Messages in seq order with the conversation's activity lines between them, by time. */
+  function withActivity(stored) {
+    var lines = Array.from(state.activity.values()).sort(function (a, b) { return a.id - b.id; });
+    var merged = [];
+    stored.forEach(function (m) {
+      while (lines.length && lines[0].created_at <= m.created_at) merged.push(lines.shift());
+      merged.push(m);
+    });
+    return merged.concat(lines);
+  }
+
+  /** Claims, transfers, closes and reopens: agents-only lines, not messages. */
+  function activityNode(line) {
+    var node = h("div", "activity-line");
+    node.dataset.testid = "activity";
+    node.dataset.kind = line.kind;
+    node.append(h("span", null, line.text));
+    var time = h("time", "msg-time", clock(line.created_at));
+    time.dateTime = line.created_at || "";
+    time.title = fullTime(line.created_at);
+    node.append(time);
+    return node;
   }
 
   function messageNode(m, seen) {
@@ -813,13 +851,19 @@
   });
   el.transferSelect.addEventListener("change", function () {
     el.transferBtn.disabled = !el.transferSelect.value;
+    $("transfer-note").hidden = !el.transferSelect.value;
   });
   el.transferBtn.addEventListener("click", function () {
     var target = el.transferSelect.value;
     if (!target) return;
-    act("conversation:transfer", { conversation_id: state.openId, agent_id: target }).then(function () {
+    var note = $("transfer-note").value.trim();
+    var payload = { conversation_id: state.openId, agent_id: target };
+    if (note) payload.note = note;
+    act("conversation:transfer", payload).then(function () {
       el.transferSelect.value = "";
       el.transferBtn.disabled = true;
+      $("transfer-note").value = "";
+      $("transfer-note").hidden = true;
     });
   });
 

@@ -9,6 +9,7 @@ from socketio.exceptions import ConnectionRefusedError  # noqa: A004 (the one py
 
 from ..serializers import message_dict, visitor_detail_dict
 from ..services import agents, canned, conversations, inbox, receipts
+from ..services.activity import activity_dict, activity_of
 from ..services.errors import ServiceError, Unauthorized
 from ..services.presence import presence
 from ..services.search import Search, search_conversations
@@ -120,6 +121,7 @@ class AgentNamespace(EventNamespace):
             "messages": [message_dict(m) for m in messages],
             "visitor": visitor_detail_dict(conversation.visitor),
             "history": inbox.agent_views(agent, history),
+            "activity": [activity_dict(a) for a in activity_of(conversation.id)],
         }
 
     def on_conversation_claim(self, payload):
@@ -131,7 +133,7 @@ class AgentNamespace(EventNamespace):
     def on_conversation_transfer(self, payload):
         data = payloads.Transfer.model_validate(payload)
         agent = self._agent()
-        conversation = conversations.transfer(agent, data.conversation_id, data.agent_id)
+        conversation = conversations.transfer(agent, data.conversation_id, data.agent_id, data.note)
         return {"conversation": inbox.agent_view(agent, conversation)}
 
     def on_conversation_close(self, payload):

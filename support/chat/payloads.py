@@ -113,6 +113,7 @@ class ConversationRef(Payload):
 
 class Transfer(ConversationRef):
     agent_id: Id
+    note: Annotated[Text, Field(max_length=500)] | None = None
 
 
 class AgentMessage(ConversationRef):

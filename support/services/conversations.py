@@ -16,6 +16,7 @@ from ..extensions import db
 from ..models import Agent, Conversation, Message, Visitor, by_id, utcnow
 from ..ratelimit import limiter
 from ..serializers import conversation_dict, message_dict
+from .activity import record_activity
 from .errors import (
     AlreadyAssigned,
     ConversationClosed,
@@ -285,6 +286,7 @@ def claim(agent: Agent, conversation_id: str) -> Conversation:
         raise AlreadyAssigned("another agent has already claimed this conversation")
     db.session.refresh(conversation)
     _record_update(conversation, previous_assignee_id=None)
+    record_activity(conversation, agent, "claimed")
     db.session.commit()
     return conversation
 
@@ -304,6 +306,7 @@ def _claim_on_reply(agent: Agent, conversation: Conversation) -> None:
     if won:
         db.session.refresh(conversation)
         _record_update(conversation, previous_assignee_id=None)
+        record_activity(conversation, agent, "claimed")
 
 
 def _check_may_manage(agent: Agent, conversation: Conversation) -> None:
@@ -312,8 +315,10 @@ def _check_may_manage(agent: Agent, conversation: Conversation) -> None:
         raise Forbidden("only the assignee or an admin can do this")
 
 
-def transfer(agent: Agent, conversation_id: str, target_agent_id: str) -> Conversation:
-    """Hand the conversation to another (active) agent."""
+def transfer(
+    agent: Agent, conversation_id: str, target_agent_id: str, note: str | None = None
+) -> Conversation:
+    """Hand the conversation to another (active) agent, with an optional note for them."""
     conversation = get_conversation(conversation_id)
     _check_may_manage(agent, conversation)
     if conversation.status != "open":
@@ -327,6 +332,9 @@ def transfer(agent: Agent, conversation_id: str, target_agent_id: str) -> Conver
     db.session.flush()
     db.session.refresh(conversation)
     _record_update(conversation, previous_assignee_id=previous)
+    record_activity(
+        conversation, agent, "transferred", target=target, note=note, previous_assignee_id=previous
+    )
     db.session.commit()
     return conversation
 
@@ -341,6 +349,7 @@ def close(agent: Agent, conversation_id: str) -> Conversation:
     conversation.closed_at = conversation.updated_at = utcnow()
     db.session.flush()
     _record_update(conversation, previous_assignee_id=conversation.assignee_id)
+    record_activity(conversation, agent, "closed")
     db.session.commit()
     return conversation
 
@@ -362,6 +371,7 @@ def reopen(agent: Agent, conversation_id: str) -> Conversation:
         db.session.rollback()
         raise InvalidPayload("the visitor has another open conversation") from None
     _record_update(conversation, previous_assignee_id=conversation.assignee_id)
+    record_activity(conversation, agent, "reopened")
     db.session.commit()
     return conversation
 

@@ -12,9 +12,18 @@ from sqlalchemy import delete, exists, select
 
 from ..extensions import db
 from ..friendly_names import friendly_name
-from ..models import Agent, AgentReadMark, Conversation, Message, Visitor, utcnow
+from ..models import (
+    Agent,
+    AgentReadMark,
+    Conversation,
+    ConversationActivity,
+    Message,
+    Visitor,
+    utcnow,
+)
 from ..serializers import conversation_dict, iso, message_dict, visitor_detail_dict
 from . import inbox
+from .activity import activity_dict, activity_of, describe, timeline
 from .errors import InvalidPayload
 
 # --- export ------------------------------------------------------------------------------------
@@ -42,6 +51,7 @@ def transcript_json(conversation: Conversation, agent: Agent | None = None) -> d
             else conversation_dict(conversation, for_agents=True)
         ),
         "messages": [message_dict(m) for m in messages],
+        "activity": [activity_dict(a) for a in activity_of(conversation.id)],
     }
 
 
@@ -75,10 +85,14 @@ def transcript_text(conversation: Conversation) -> str:
         f"Started: {iso(conversation.created_at)}",
         "",
     ]
-    for m in _all_messages(conversation):
-        who = m.sender_name or m.sender_type.capitalize()
-        note = " (private note)" if m.private else ""
-        lines.append(f"[{iso(m.created_at)}] #{m.seq} {who}{note}: {m.body}")
+    history = timeline(list(_all_messages(conversation)), activity_of(conversation.id))
+    for kind, item in history:
+        if kind == "activity":
+            lines.append(f"[{iso(item.created_at)}] -- {describe(item)}")
+            continue
+        who = item.sender_name or item.sender_type.capitalize()
+        note = " (private note)" if item.private else ""
+        lines.append(f"[{iso(item.created_at)}] #{item.seq} {who}{note}: {item.body}")
     return "\n".join(lines) + "\n"
 
 
@@ -130,9 +144,8 @@ def _delete_conversations(conversation_ids: list[str]) -> None:
     if not conversation_ids:
         return
     db.session.execute(delete(Message).where(Message.conversation_id.in_(conversation_ids)))
-    db.session.execute(
-        delete(AgentReadMark).where(AgentReadMark.conversation_id.in_(conversation_ids))
-    )
+    for model in (AgentReadMark, ConversationActivity):
+        db.session.execute(delete(model).where(model.conversation_id.in_(conversation_ids)))
     db.session.execute(delete(Conversation).where(Conversation.id.in_(conversation_ids)))
 
 

@@ -343,3 +343,31 @@ def test_an_agent_sees_a_colleague_viewing_and_typing(server, two_pages, visitor
     bob.goto(server.url + "/dashboard/")
     expect(alice.get_by_test_id("collision")).to_be_hidden(timeout=10_000)
     server.agent("admin").ok("conversation:close", {"conversation_id": cid})
+
+
+def test_activity_lines_show_inline_in_the_dashboard_and_the_admin_transcript(
+    server, page, visitors
+):
+    sign_in(page, server, "admin")
+    visitor, cid = start_conversation(server, "where is my parcel?", name="Ivy Inline")
+    visitors.append(visitor)
+    inbox_item(page, cid).click()
+    page.get_by_test_id("claim").click()
+    lines = page.get_by_test_id("activity")
+    expect(lines).to_have_count(1)
+    expect(lines.first).to_contain_text("Ada Admin claimed the conversation")
+    bob = server.agent("bob")  # online, so Ada can transfer to Bob
+    page.get_by_test_id("transfer-select").select_option(label="Bob Agent")
+    page.get_by_test_id("transfer-note").fill("knows the courier")
+    page.get_by_test_id("transfer").click()
+    expect(lines.last).to_contain_text("transferred the conversation to Bob Agent")
+    expect(lines.last).to_contain_text("knows the courier")
+    page.get_by_test_id("close-conversation").click()
+    expect(lines).to_have_count(3)
+    expect(page.get_by_test_id("message")).to_have_count(1)
+    bob.close()
+
+    page.goto(server.url + f"/admin/transcripts/{cid}")
+    rows = page.get_by_test_id("transcript-activity")
+    expect(rows).to_have_count(3)
+    expect(rows.first).to_contain_text("Ada Admin claimed the conversation")

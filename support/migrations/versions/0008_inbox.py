@@ -1,4 +1,4 @@
-"""agents' inbox: a read mark per agent and conversation; friendly names for unnamed visitors
+"""agents' inbox: read marks per agent, activity lines, friendly names for unnamed visitors
 
 Revision ID: 0008
 Revises: 0004
@@ -36,6 +36,30 @@ def upgrade():
         batch_op.create_index(
             batch_op.f("ix_agent_read_marks_conversation_id"), ["conversation_id"], unique=False
         )
+    op.create_table(
+        "conversation_activity",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("conversation_id", sa.String(length=32), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("actor_id", sa.String(length=32), nullable=True),
+        sa.Column("actor_name", sa.String(length=100), nullable=True),
+        sa.Column("target_id", sa.String(length=32), nullable=True),
+        sa.Column("target_name", sa.String(length=100), nullable=True),
+        sa.Column("note", sa.String(length=500), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["conversations.id"],
+            name=op.f("fk_conversation_activity_conversation_id_conversations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_conversation_activity")),
+    )
+    with op.batch_alter_table("conversation_activity", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_conversation_activity_conversation_id"),
+            ["conversation_id"],
+            unique=False,
+        )
     _name_anonymous_visitors()
 
 
@@ -54,6 +78,9 @@ def _name_anonymous_visitors():
 
 
 def downgrade():
+    with op.batch_alter_table("conversation_activity", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_conversation_activity_conversation_id"))
+    op.drop_table("conversation_activity")
     with op.batch_alter_table("agent_read_marks", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_agent_read_marks_conversation_id"))
     op.drop_table("agent_read_marks")
