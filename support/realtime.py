@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, has_app_context
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from . import events
 from .extensions import socketio
 from .serializers import public_conversation
+from .services import settings
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +127,25 @@ def _presence(agent_id: str, name: str, status: str) -> None:
 
 
 def _availability(online: bool) -> None:
+    """Presence changed whether any agent is online; outside business hours the chat stays
+    offline all the same (PROTOCOL §3)."""
+    online = online and _within_business_hours()
     socketio.emit("availability", {"online": online}, namespace=VISITOR_NS)
+
+
+_serving: dict[str, Flask] = {}
+
+
+def _within_business_hours() -> bool:
+    """Read the hours in an app context; presence changes also come from background tasks,
+    which run without one."""
+    if has_app_context():
+        return settings.open_now()
+    app = _serving.get("app")
+    if app is None:
+        return True
+    with app.app_context():
+        return settings.open_now()
 
 
 def _agent_deactivated(agent_id: str) -> None:
@@ -177,6 +196,7 @@ def _after_rollback(session: Session) -> None:
 def init_app(app: Flask) -> None:
     """Publish recorded events after each commit; forget them on rollback."""
     events.set_sink(publish)
+    _serving["app"] = app
     if not sa_event.contains(Session, "after_commit", _after_commit):
         sa_event.listen(Session, "after_commit", _after_commit)
         sa_event.listen(Session, "after_soft_rollback", _after_rollback_soft)

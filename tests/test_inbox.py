@@ -326,6 +326,25 @@ def test_the_widget_is_offline_outside_business_hours(server, agents_online):
     assert _online(server) is True
 
 
+def test_the_availability_event_follows_business_hours(server):
+    wait_until(lambda: not _online(server), what="nobody online")
+    closed = {"hours": _hours_around_now(False)}
+    assert server.api("PATCH", "/api/v1/settings/widget", "admin", json=closed).status_code == 200
+    visitor = server.visitor()
+    try:
+        alice = server.agent("alice")
+        assert visitor.wait_for("availability") == {"online": False}
+        alice.close()
+        wait_until(lambda: len(visitor.received("availability")) == 2, what="alice gone")
+        server.api("PATCH", "/api/v1/settings/widget", "admin", json={"hours": {"enabled": False}})
+        alice = server.agent("alice")
+        assert visitor.wait_for("availability", since=2) == {"online": True}
+        alice.close()
+    finally:
+        server.api("PATCH", "/api/v1/settings/widget", "admin", json={"hours": {"enabled": False}})
+        visitor.close()
+
+
 def test_business_hours_are_read_on_the_clock_of_their_time_zone():
     hours = {
         "enabled": True,

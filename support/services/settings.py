@@ -381,6 +381,11 @@ def within_business_hours(hours: dict, now: datetime | None = None) -> bool:
     return span["open"] <= local.strftime("%H:%M") < span["close"]
 
 
+def open_now() -> bool:
+    """Whether the stored business hours allow live chat right now."""
+    return within_business_hours(widget_settings()["hours"])
+
+
 # --- routing -----------------------------------------------------------------------------------
 
 ROUTING_KEY = "routing"
