@@ -276,8 +276,11 @@
   });
 
   socket.on("viewing", function (data) {
-    if (data.conversation_id !== state.openId) return;
+    if (data.conversation_id !== state.openId || data.agent_id === me.id) return;
+    var newcomer = data.viewing && !viewers.has(data.agent_id);
     colleagueSeen(data.agent_id, data.name, data.viewing ? {} : null);
+    // Whoever just arrived learns at once that we are here too (not at our next repeat).
+    if (newcomer) announceViewing(state.openId, true);
   });
 
   socket.on("messages:read", function (data) {
@@ -472,7 +475,9 @@
       meta.append(h("span", "inbox-assignee inbox-assignee--none", "Unassigned"));
     }
     if (waiting) { // the visitor spoke last: the team owes a reply
-      var owed = h("span", "waiting", "Waiting " + ago(waiting));
+      var waited = ago(waiting);
+      var owed = h("span", "waiting", waited === "now" ? "Waiting" : "Waiting " + waited);
+      owed.title = "The visitor is waiting for a reply since " + fullTime(waiting);
       owed.dataset.testid = "waiting";
       meta.append(owed);
     }
