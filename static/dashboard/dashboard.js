@@ -351,7 +351,7 @@
       call("inbox:list", { view: view }).then(function (ack) {
         if (!ack.ok || generation !== state.listGeneration) return;
         ack.conversations.forEach(remember);
-        if (ack.counts) state.counts = ack.counts;
+        if (ack.counts) Object.assign(state.counts, ack.counts);
         renderCounts();
         updateTitle();
       });
@@ -373,7 +373,7 @@
       acks.forEach(function (ack) {
         ack.conversations.forEach(remember);
         items = items.concat(ack.conversations);
-        if (ack.counts) state.counts = ack.counts;
+        if (ack.counts) Object.assign(state.counts, ack.counts);
       });
       state.items = items;
       state.total = acks[0].total;

@@ -90,7 +90,7 @@ class AgentNamespace(EventNamespace):
         items, total = inbox.inbox_page(agent, data.view, data.page)
         return {
             "conversations": inbox.agent_views(agent, items),
-            "counts": inbox.view_counts(agent),
+            "counts": conversations.inbox_counts(agent),
             "total": total,
             "page": data.page,
         }

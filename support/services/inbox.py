@@ -24,7 +24,6 @@ from sqlalchemy.orm import aliased
 from ..extensions import db
 from ..models import Agent, AgentReadMark, Conversation, Message
 from ..serializers import conversation_dict, iso
-from .conversations import inbox_counts
 from .errors import InvalidPayload
 
 INBOX_PAGE = 200
@@ -92,12 +91,6 @@ def inbox_page(agent: Agent, view: str, page: int = 1) -> tuple[list[Conversatio
         .offset((page - 1) * INBOX_PAGE)
     )
     return list(db.session.scalars(query)), total
-
-
-def view_counts(agent: Agent) -> dict[str, int]:
-    """How many conversations each view holds, Closed included."""
-    closed = select(func.count()).select_from(Conversation).where(*VIEWS["closed"](agent))
-    return inbox_counts(agent) | {"closed": db.session.scalar(closed) or 0}
 
 
 def waiting_since(conversation_ids: Iterable[str]) -> dict[str, datetime]:
