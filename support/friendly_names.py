@@ -22,3 +22,9 @@ def friendly_name(visitor_id: str) -> str:
         digest = ((digest ^ ord(char)) * 16777619) & 0xFFFFFFFF
     adjective = ADJECTIVES[digest % len(ADJECTIVES)]
     return f"{adjective} {ANIMALS[(digest // len(ADJECTIVES)) % len(ANIMALS)]}"
+
+
+def visitor_name(visitor) -> str:
+    """A visitor's name as agents see it everywhere: its own, or (after an erasure cleared the
+    stored one) its friendly name again."""
+    return visitor.name or friendly_name(visitor.id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .friendly_names import friendly_name
+from .friendly_names import visitor_name
 from .models import Agent, Conversation, Message, Visitor
 
 
@@ -37,8 +37,7 @@ def visitor_dict(visitor: Visitor) -> dict:
     """The visitor fields every conversation carries."""
     return {
         "id": visitor.id,
-        # Erased visitors have no stored name; every other one was named at creation.
-        "name": visitor.name or friendly_name(visitor.id),
+        "name": visitor_name(visitor),
         "email": visitor.email,
         "verified": visitor.verified,
     }

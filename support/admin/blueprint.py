@@ -8,9 +8,11 @@ from flask_login import current_user
 
 from ..dashboard.security import apply_page_headers
 from ..extensions import login_manager
+from ..friendly_names import visitor_name
 from ..services import audit
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp.add_app_template_filter(visitor_name, "visitor_name")
 
 # Pages someone without an account opens: the one-time invite link.
 PUBLIC_ENDPOINTS = {"admin.accept_invite"}

@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy import delete, exists, select
 
 from ..extensions import db
-from ..friendly_names import friendly_name
+from ..friendly_names import visitor_name
 from ..models import (
     Agent,
     AgentReadMark,
@@ -79,7 +79,7 @@ def transcript_text(conversation: Conversation) -> str:
     visitor = conversation.visitor
     lines = [
         f"Conversation {conversation.id}",
-        f"Visitor: {visitor.name or friendly_name(visitor.id)}"
+        f"Visitor: {visitor_name(visitor)}"
         + (f" <{visitor.email}>" if visitor.email else ""),
         f"Status: {conversation.status}",
         f"Started: {iso(conversation.created_at)}",
