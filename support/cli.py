@@ -77,6 +77,7 @@ def serve(host: str, port: int) -> None:
         f"Support is serving on http://{host}:{port}  (demo page: /demo, dashboard: /dashboard/)"
     )
     _start_retention(app)
+    _start_hours_watch(app)
     serving.run(app, host, port)
 
 
@@ -87,6 +88,14 @@ def _start_retention(app) -> None:
 
     interval = float(app.config["RETENTION_CHECK_SECONDS"])
     socketio.start_background_task(retention.run_forever, app, socketio.sleep, interval)
+
+
+def _start_hours_watch(app) -> None:
+    """Tell open widgets when business hours open or close (checked every minute)."""
+    from .extensions import socketio
+    from .services import business_hours
+
+    socketio.start_background_task(business_hours.watch_forever, app, socketio.sleep, 60.0)
 
 
 @cli.command("create-agent", help="Add an agent (or an admin with --admin).")

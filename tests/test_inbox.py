@@ -357,3 +357,30 @@ def test_business_hours_are_read_on_the_clock_of_their_time_zone():
     assert not within_business_hours(hours, monday_9_30_new_york + timedelta(hours=8))
     assert not within_business_hours(hours, monday_9_30_new_york + timedelta(days=1))
     assert within_business_hours(hours | {"enabled": False}, monday_9_30_new_york + timedelta(1))
+
+
+def test_widgets_hear_when_business_hours_open_and_close(ctx):
+    from support import events
+    from support.services import settings as settings_service
+    from support.services.business_hours import HoursWatch
+
+    hours = {
+        "enabled": True,
+        "timezone": "UTC",
+        "days": {"mon": {"open": "09:00", "close": "17:00"}},
+    }
+    settings_service.update_widget_settings({"hours": hours})
+    heard = []
+    events.set_sink(heard.append)
+    try:
+        watch = HoursWatch()
+        monday = datetime(2026, 12, 7, 8, 59, tzinfo=UTC)
+        assert watch.check(monday) is False  # the first look only remembers
+        assert watch.check(monday + timedelta(minutes=1)) is True  # opened
+        assert watch.check(monday + timedelta(hours=1)) is False
+        assert watch.check(monday + timedelta(hours=8, minutes=1)) is True  # closed
+    finally:
+        from support import realtime
+
+        events.set_sink(realtime.publish)
+    assert [event.name for event in heard] == ["availability", "availability"]

@@ -79,8 +79,7 @@ def transcript_text(conversation: Conversation) -> str:
     visitor = conversation.visitor
     lines = [
         f"Conversation {conversation.id}",
-        f"Visitor: {visitor_name(visitor)}"
-        + (f" <{visitor.email}>" if visitor.email else ""),
+        f"Visitor: {visitor_name(visitor)}" + (f" <{visitor.email}>" if visitor.email else ""),
         f"Status: {conversation.status}",
         f"Started: {iso(conversation.created_at)}",
         "",
