@@ -357,6 +357,8 @@ def test_business_hours_are_read_on_the_clock_of_their_time_zone():
     assert not within_business_hours(hours, monday_9_30_new_york + timedelta(hours=8))
     assert not within_business_hours(hours, monday_9_30_new_york + timedelta(days=1))
     assert within_business_hours(hours | {"enabled": False}, monday_9_30_new_york + timedelta(1))
+    all_day = hours | {"days": {"mon": {"open": "00:00", "close": "23:59"}}}
+    assert within_business_hours(all_day, datetime(2026, 12, 8, 4, 59, 30, tzinfo=UTC))
 
 
 def test_widgets_hear_when_business_hours_open_and_close(ctx):

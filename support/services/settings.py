@@ -378,7 +378,9 @@ def within_business_hours(hours: dict, now: datetime | None = None) -> bool:
     span = (hours.get("days") or {}).get(WEEKDAYS[local.weekday()])
     if not span:
         return False
-    return span["open"] <= local.strftime("%H:%M") < span["close"]
+    clock = local.strftime("%H:%M")
+    # Closing at 23:59 means open to midnight (there is no 24:00 to write).
+    return span["open"] <= clock and (clock < span["close"] or span["close"] == "23:59")
 
 
 def open_now() -> bool:
