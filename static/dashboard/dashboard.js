@@ -312,8 +312,10 @@
       else if (message.sender.type === "agent") conv.waiting_since = null;
     }
     if (!conv || message.sender.type !== "visitor") return;
+    var counted = message.seq <= (conv.last_seq || 0); // conversation:new already counted it
+    conv.last_seq = Math.max(conv.last_seq || 0, message.seq);
     var reading = message.conversation_id === state.openId && document.visibilityState === "visible";
-    if (!reading) conv.unread = (conv.unread || 0) + 1;
+    if (!reading && !counted) conv.unread = (conv.unread || 0) + 1;
     renderInbox();
     updateTitle();
   }
@@ -919,7 +921,7 @@
     p.status = "pending";
     p.error = null;
     renderTranscript();
-    if (!socket.connected) return; // resendUnsent sends it when the connection is back
+    if (!socket.connected) return; // sent again once the connection is back (see below)
     call("message:send", {
       conversation_id: p.conversation_id, client_id: p.client_id, body: p.body, private: p.private,
     }).then(function (ack) {
