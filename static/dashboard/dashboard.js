@@ -62,6 +62,7 @@
     ctxEmail: $("ctx-email"), ctxList: $("ctx-list"), ctxHistory: $("ctx-history"),
     presence: $("presence-switch"), notify: $("enable-notifications"),
     details: $("btn-details"), ctxClose: $("ctx-close"), collision: $("conv-collision"),
+    back: $("btn-back"),
   };
 
   // --- small helpers -------------------------------------------------------------------------
@@ -589,6 +590,7 @@
 
   function applyOpened(ack) {
     announceViewing(ack.conversation.id, true);
+    root.classList.add("dash--conversation"); // phones show the conversation instead of the list
     state.conv = ack.conversation;
     state.visitor = ack.visitor;
     state.history = ack.history || [];
@@ -1104,6 +1106,13 @@
     if (!past.length) past.push(h("li", "history-none", "None"));
     el.ctxHistory.replaceChildren.apply(el.ctxHistory, past);
   }
+
+  /** Phones: back from the conversation to the list (the conversation stays open). */
+  el.back.addEventListener("click", function () {
+    root.classList.remove("dash--conversation", "dash--details");
+    var item = el.list.querySelector('[aria-current="true"]');
+    if (item) item.focus();
+  });
 
   /** Narrow screens hide the details column; the Details button opens it over the page. */
   function showDetails(open) {

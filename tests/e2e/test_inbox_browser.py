@@ -371,3 +371,23 @@ def test_activity_lines_show_inline_in_the_dashboard_and_the_admin_transcript(
     rows = page.get_by_test_id("transcript-activity")
     expect(rows).to_have_count(3)
     expect(rows.first).to_contain_text("Ada Admin claimed the conversation")
+
+
+def test_on_a_phone_the_inbox_and_the_conversation_take_turns(server, browser, visitors):
+    context = browser.new_context(viewport={"width": 390, "height": 800})
+    try:
+        page = context.new_page()
+        sign_in(page, server, "alice")
+        visitor, cid = start_conversation(server, "from my phone", name="Pia Phone")
+        visitors.append(visitor)
+        inbox_item(page, cid).click()
+        expect(page.locator("#conv-title")).to_have_text("Pia Phone")
+        expect(inbox_item(page, cid)).to_be_hidden()
+        reply_box = page.get_by_test_id("reply-input").bounding_box()
+        assert reply_box["x"] >= 0 and reply_box["x"] + reply_box["width"] <= 390
+        page.get_by_test_id("back-to-list").click()
+        expect(inbox_item(page, cid)).to_be_visible()
+        expect(page.locator("#conv-title")).to_be_hidden()
+        server.agent("admin").ok("conversation:close", {"conversation_id": cid})
+    finally:
+        context.close()
