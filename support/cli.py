@@ -79,6 +79,7 @@ def serve(host: str, port: int) -> None:
     _start_retention(app)
     _start_routing(app)
     _start_outbox(app)
+    _start_hours_watch(app)
     serving.run(app, host, port)
 
 
@@ -106,6 +107,14 @@ def _start_outbox(app) -> None:
     from .services import outbox
 
     socketio.start_background_task(outbox.run_forever, app, socketio.sleep)
+
+
+def _start_hours_watch(app) -> None:
+    """Tell open widgets when business hours open or close (checked every minute)."""
+    from .extensions import socketio
+    from .services import business_hours
+
+    socketio.start_background_task(business_hours.watch_forever, app, socketio.sleep, 60.0)
 
 
 @cli.command("create-agent", help="Add an agent (or an admin with --admin).")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from .extensions import db
+from .friendly_names import friendly_name
 from .models import Agent, Conversation, Message, Visitor, new_id, utcnow
 from .services import agents
 
@@ -130,9 +131,10 @@ def _conversation(rng: random.Random, team: list[_Member], now, days: int):
     named = rng.random() < 0.7
     local = unicodedata.normalize("NFKD", f"{first}.{last}".lower()).encode("ascii", "ignore")
     email = f"{local.decode()}{rng.randint(1, 999)}@mail.example"
+    visitor_id = new_id()
     visitor = Visitor(
-        id=new_id(),
-        name=f"{first} {last}" if named else None,
+        id=visitor_id,
+        name=f"{first} {last}" if named else friendly_name(visitor_id),
         email=email if named else None,
         verified=named and rng.random() < 0.3,
         page_url="https://www.techsouls.example/pricing",

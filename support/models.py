@@ -156,6 +156,36 @@ class Conversation(db.Model):
     assignee: Mapped[Agent | None] = relationship()
 
 
+class AgentReadMark(db.Model):
+    """How far one agent has read one conversation: unread counts are per agent, so one agent
+    reading never clears another's badge."""
+
+    __tablename__ = "agent_read_marks"
+
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id"), primary_key=True, index=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ConversationActivity(db.Model):
+    """An agents-only line in a conversation's history: claimed, transferred (with an optional
+    note), closed, reopened. Not a message: it takes no seq and never reaches the visitor."""
+
+    __tablename__ = "conversation_activity"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[str | None] = mapped_column(String(32))
+    actor_name: Mapped[str | None] = mapped_column(String(100))
+    target_id: Mapped[str | None] = mapped_column(String(32))
+    target_name: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class Message(db.Model):
     """A message or private note. ``seq`` is gapless per conversation; ``client_id`` is the
     sender's idempotency key, unique per sender (not per conversation, so a retried first

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, has_app_context
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from . import events
 from .extensions import socketio
 from .serializers import public_conversation
+from .services import settings
 from .services.agent_sockets import agent_sockets
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,9 @@ def _conversation_updated(
     conversation: dict, previous_assignee_id: str | None, change: str | None = None
 ) -> None:
     rooms = agent_audience(conversation, previous_assignee_id)
-    _to_agents("conversation:updated", conversation, rooms)
+    # One emit reaches many agents, and unread counts are per agent (services/inbox.py).
+    shared = {key: value for key, value in conversation.items() if key != "unread"}
+    _to_agents("conversation:updated", shared, rooms)
     _to_visitor("conversation:updated", public_conversation(conversation), conversation)
 
 
@@ -94,12 +97,31 @@ def _messages_read(conversation: dict, seq: int, by: str) -> None:
         _to_visitor("messages:read", data, conversation)
 
 
-def _typing(conversation: dict, sender: str, name: str | None, typing: bool) -> None:
+def _activity(conversation: dict, activity: dict, previous_assignee_id: str | None) -> None:
+    _to_agents("activity", activity, agent_audience(conversation, previous_assignee_id))
+
+
+def _agent_read(agent_id: str, conversation_id: str, seq: int, unread: int) -> None:
+    """Tell the agent's own tabs that it read a conversation (its badge clears everywhere)."""
+    data = {"conversation_id": conversation_id, "seq": seq, "unread": unread}
+    socketio.emit("inbox:read", data, namespace=AGENT_NS, to=agent_room(agent_id))
+
+
+def _typing(
+    conversation: dict, sender: str, name: str | None, typing: bool, agent_id: str | None = None
+) -> None:
     data = {"conversation_id": conversation["id"], "from": sender, "typing": typing}
     if sender == "visitor":
         _to_agents("typing", data, agent_audience(conversation))
     else:
         _to_visitor("typing", data | {"name": name}, conversation)
+        colleagues = data | {"name": name, "agent_id": agent_id}
+        _to_agents("typing", colleagues, agent_audience(conversation))
+
+
+def _viewing(conversation: dict, agent_id: str, name: str, viewing: bool) -> None:
+    data = {"conversation_id": conversation["id"], "agent_id": agent_id, "name": name}
+    _to_agents("viewing", data | {"viewing": viewing}, agent_audience(conversation))
 
 
 def _presence(agent_id: str, name: str, status: str) -> None:
@@ -108,6 +130,9 @@ def _presence(agent_id: str, name: str, status: str) -> None:
 
 
 def _availability(online: bool) -> None:
+    """Presence changed whether any agent is online; outside business hours the chat stays
+    offline all the same (PROTOCOL §3)."""
+    online = online and _within_business_hours()
     socketio.emit("availability", {"online": online}, namespace=VISITOR_NS)
 
 
@@ -118,6 +143,21 @@ def _credentials_withdrawn(agent_id: str, credentials: list[str]) -> None:
     namespace re-checks the socket's credential on every event.)"""
     for sid in agent_sockets.take_withdrawn(agent_id, credentials):
         socketio.server.disconnect(sid, namespace=AGENT_NS)
+
+
+_serving: dict[str, Flask] = {}
+
+
+def _within_business_hours() -> bool:
+    """Read the hours in an app context; presence changes also come from background tasks,
+    which run without one."""
+    if has_app_context():
+        return settings.open_now()
+    app = _serving.get("app")
+    if app is None:
+        return True
+    with app.app_context():
+        return settings.open_now()
 
 
 def _queue_position(visitor_id: str, position: int) -> None:
@@ -136,7 +176,10 @@ HANDLERS = {
     "message_created": _message_created,
     "conversation_updated": _conversation_updated,
     "messages_read": _messages_read,
+    "agent_read": _agent_read,
+    "activity": _activity,
     "typing": _typing,
+    "viewing": _viewing,
     "presence": _presence,
     "availability": _availability,
     "settings_changed": _settings_changed,
@@ -165,6 +208,7 @@ def _after_rollback(session: Session) -> None:
 def init_app(app: Flask) -> None:
     """Publish recorded events after each commit; forget them on rollback."""
     events.set_sink(publish)
+    _serving["app"] = app
     if not sa_event.contains(Session, "after_commit", _after_commit):
         sa_event.listen(Session, "after_commit", _after_commit)
         sa_event.listen(Session, "after_soft_rollback", _after_rollback_soft)

@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import current_app, has_request_context, request
 from itsdangerous import URLSafeTimedSerializer
 
+from .friendly_names import visitor_name
 from .models import Agent, Conversation, Message, Visitor
 
 ATTACHMENT_SALT = "support.attachment"
@@ -70,7 +71,7 @@ def visitor_dict(visitor: Visitor) -> dict:
     """The visitor fields every conversation carries."""
     return {
         "id": visitor.id,
-        "name": visitor.name,
+        "name": visitor_name(visitor),
         "email": visitor.email,
         "verified": visitor.verified,
     }

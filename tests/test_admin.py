@@ -165,6 +165,14 @@ def test_agent_is_refused_on_every_admin_route(app, agent_client):
         assert answer.status_code == 403, (method, path)
 
 
+def test_agents_get_a_styled_forbidden_page_with_a_way_back(agent_client):
+    answer = agent_client.get("/admin/")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 403 and "Admins only" in page
+    assert 'href="/dashboard/"' in page and "admin.css" in page
+    assert "script-src 'self'" in answer.headers["Content-Security-Policy"]
+
+
 def test_admin_opens_every_page_with_a_strict_policy(admin_client):
     for path in (
         "/admin/",

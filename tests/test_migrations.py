@@ -16,3 +16,32 @@ def test_models_match_migrations(ctx):
         )
         differences = compare_metadata(context, db.metadata)
     assert differences == []
+
+
+def test_the_inbox_migration_names_visitors_stored_without_a_name(tmp_path, database_url):
+    """Visitors from before the server named them get the friendly name the dashboard showed."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from support import create_app
+    from support.friendly_names import friendly_name
+
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "x"})
+    directory = app.extensions["migrate"].directory
+    with app.app_context():
+        upgrade(directory=directory, revision="0004")
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO visitors (id, name, verified, first_seen_at, last_seen_at) "
+                    "VALUES ('a' || :x, NULL, false, '2026-01-01', '2026-01-01'), "
+                    "('b' || :x, 'Named Person', false, '2026-01-01', '2026-01-01')"
+                ),
+                {"x": "0" * 31},
+            )
+        upgrade(directory=directory)
+        with db.engine.connect() as connection:
+            names = dict(connection.execute(text("SELECT id, name FROM visitors")).all())
+        db.session.remove()
+        db.engine.dispose()
+    assert names == {"a" + "0" * 31: friendly_name("a" + "0" * 31), "b" + "0" * 31: "Named Person"}

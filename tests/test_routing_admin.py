@@ -50,7 +50,7 @@ def _conversation(name: str):
 
 
 def test_fewest_open_wins_and_capacity_is_never_passed(ctx, team):  # noqa: F811
-    settings.update_routing_settings({"mode": "auto", "capacity": 1})
+    settings.update_routing({"mode": "auto", "capacity": 1})
     for who in ("admin", "alice"):
         presence.connect(team[who], who, f"sid-{who}")
     first, second, third = (_conversation(n) for n in ("Ann", "Ben", "Cy"))
@@ -62,7 +62,7 @@ def test_fewest_open_wins_and_capacity_is_never_passed(ctx, team):  # noqa: F811
 
 
 def test_away_agents_conversations_return_to_the_queue(ctx, team):  # noqa: F811
-    settings.update_routing_settings({"mode": "auto", "capacity": 2, "requeue_after_minutes": 5})
+    settings.update_routing({"mode": "auto", "capacity": 2, "requeue_after_minutes": 5})
     presence.connect(team["alice"], "alice", "sid-1")
     conversation = _conversation("Dee")
     routing.route_waiting()

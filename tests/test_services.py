@@ -10,7 +10,7 @@ import pytest
 
 from support.extensions import db
 from support.models import Conversation, Message, Visitor, utcnow
-from support.services import agents, conversations, receipts, transcripts, visitors
+from support.services import agents, conversations, inbox, receipts, transcripts, visitors
 from support.services.errors import AlreadyAssigned, ConversationClosed, Forbidden, RateLimited
 
 
@@ -162,6 +162,16 @@ def test_reopen_refuses_when_the_visitor_has_another_open_conversation(ctx):
         conversations.reopen(agent, first.id)
 
 
+def test_a_reopened_conversation_drops_its_old_rating(ctx):
+    agent = agents.create_agent("o@example.com", "Owner", "password-1")
+    visitor = new_visitor()
+    _, conversation = conversations.post_visitor_message(visitor, "1", "hi")
+    conversations.close(agent, conversation.id)
+    conversations.rate(visitor, 2, "slow")
+    reopened = conversations.reopen(agent, conversation.id)
+    assert (reopened.rating, reopened.rating_comment) == (None, None)
+
+
 def test_rate_limit_counts_only_stored_messages(app, ctx):
     from support.ratelimit import limiter
 
@@ -176,15 +186,18 @@ def test_rate_limit_counts_only_stored_messages(app, ctx):
     assert db.session.query(Message).count() == 2
 
 
-def test_read_marks_move_forward_only_and_reset_unread(ctx):
+def test_read_marks_move_forward_only_and_count_unread_per_agent(ctx):
     agent = agents.create_agent("o@example.com", "Owner", "password-1")
+    colleague = agents.create_agent("c@example.com", "Colleague", "password-1")
     visitor = new_visitor()
     for i in range(3):
         _, conversation = conversations.post_visitor_message(visitor, str(i), "m")
-    assert conversation.unread_by_agents == 3
+    assert inbox.agent_view(agent, conversation)["unread"] == 3
     receipts.mark_read_by_agent(agent, conversation.id, 2)
-    assert conversation.unread_by_agents == 1
+    assert inbox.agent_view(agent, conversation)["unread"] == 1
+    assert inbox.agent_view(colleague, conversation)["unread"] == 3
     receipts.mark_read_by_agent(agent, conversation.id, 1)
+    assert inbox.agent_view(agent, conversation)["unread"] == 1
     assert conversation.agent_read_seq == 2
     receipts.mark_read_by_visitor(visitor, 99)
     assert conversation.visitor_read_seq == 3

@@ -28,6 +28,7 @@
     visitor: null,
     history: [],
     messages: new Map(), // id -> stored message of the open conversation
+    activity: new Map(), // id -> activity line of the open conversation
     pending: new Map(), // client_id -> unsent or failed own message
     lastReadSent: 0,
     visitorTyping: false,
@@ -37,12 +38,18 @@
     noteMode: false,
     connectedOnce: false,
     listGeneration: 0,
+    query: "", // the inbox search, when one is shown instead of the view
+    pages: 1, // pages of the current list shown ("Show more")
+    total: null, // how many the current list holds on the server
+    myStatus: "online",
+    announcedNew: new Set(), // conversations whose arrival was already announced
   };
 
   var $ = function (id) { return document.getElementById(id); };
   var el = {
     banner: $("conn-banner"), bannerText: $("conn-banner-text"), bannerLogin: $("conn-banner-login"),
-    list: $("inbox-list"), empty: $("inbox-empty"),
+    list: $("inbox-list"), empty: $("inbox-empty"), more: $("inbox-more"),
+    search: $("inbox-search"), searchStatus: $("inbox-search-status"),
     placeholder: $("conv-placeholder"), pane: $("conv-pane"),
     title: $("conv-title"), verified: $("conv-verified"), status: $("conv-status"),
     assignee: $("conv-assignee"), claim: $("btn-claim"), transfer: $("transfer"),
@@ -54,6 +61,8 @@
     ctx: $("ctx"), ctxEmpty: $("ctx-empty"), ctxAvatar: $("ctx-avatar"), ctxName: $("ctx-name"),
     ctxEmail: $("ctx-email"), ctxList: $("ctx-list"), ctxHistory: $("ctx-history"),
     presence: $("presence-switch"), notify: $("enable-notifications"),
+    details: $("btn-details"), ctxClose: $("ctx-close"), collision: $("conv-collision"),
+    back: $("btn-back"),
   };
 
   // --- small helpers -------------------------------------------------------------------------
@@ -74,22 +83,9 @@
     return hash >>> 0;
   }
 
-  var ADJECTIVES = ["Amber", "Azure", "Bright", "Calm", "Clever", "Coral", "Cosmic", "Gentle",
-    "Golden", "Happy", "Jade", "Kind", "Lucky", "Mellow", "Misty", "Noble", "Olive", "Plum",
-    "Quiet", "Rapid", "Rosy", "Ruby", "Sage", "Silver", "Sunny", "Swift", "Teal", "Witty"];
-  var ANIMALS = ["Badger", "Bear", "Beaver", "Crane", "Dolphin", "Falcon", "Finch", "Fox",
-    "Hare", "Heron", "Koala", "Lynx", "Marten", "Otter", "Owl", "Panda", "Puffin", "Raven",
-    "Robin", "Seal", "Sparrow", "Swan", "Tiger", "Turtle", "Walrus", "Wolf", "Wren", "Yak"];
-
-  /** A stable friendly name for an anonymous visitor, derived from the visitor id. */
-  function friendlyName(visitorId) {
-    var hash = hashOf(visitorId || "visitor");
-    return ADJECTIVES[hash % ADJECTIVES.length] + " " +
-      ANIMALS[Math.floor(hash / ADJECTIVES.length) % ANIMALS.length];
-  }
-
+  /** The server names every visitor (a friendly name when they gave none). */
   function visitorName(visitor) {
-    return (visitor && visitor.name) || friendlyName(visitor && visitor.id);
+    return (visitor && visitor.name) || "Visitor";
   }
 
   function initials(name) {
@@ -153,6 +149,31 @@
     return true;
   }
 
+  // --- drafts: kept per conversation in this browser, across switching and reloads ----------
+
+  var drafts = (function () {
+    var prefix = "support-dashboard:" + me.id + ":";
+    function store(kind) {
+      try { return kind === "session" ? window.sessionStorage : window.localStorage; } catch (e) { return null; }
+    }
+    function get(kind, key) {
+      try { var s = store(kind); return (s && s.getItem(prefix + key)) || ""; } catch (e) { return ""; }
+    }
+    function put(kind, key, value) {
+      try {
+        var s = store(kind);
+        if (!s) return;
+        if (value) s.setItem(prefix + key, value); else s.removeItem(prefix + key);
+      } catch (e) { /* storage full or denied: drafts are a convenience */ }
+    }
+    return {
+      load: function (conversationId) { return get("local", "draft:" + conversationId); },
+      save: function (conversationId, text) { put("local", "draft:" + conversationId, text.trim() ? text : ""); },
+      savedView: function () { return get("session", "view"); },
+      rememberView: function (view) { put("session", "view", view); },
+    };
+  })();
+
   // --- the socket ----------------------------------------------------------------------------
 
   // The page's CSRF token proves the socket comes from this page, not another site riding on
@@ -206,13 +227,19 @@
   socket.on("conversation:new", function (conv) {
     remember(conv);
     if (conv.status === "open" && (!conv.assignee || isMine(conv))) {
+      // Its first message follows as message:new; one notification is enough.
+      state.announcedNew.add(conv.id);
       attention("New conversation", visitorName(conv.visitor) + ": " + (conv.preview || ""), conv.id);
     }
     scheduleRefresh();
   });
 
   socket.on("conversation:updated", function (conv) {
+    var before = state.known.get(conv.id);
     remember(conv);
+    if (handedToMe(before, conv)) {
+      attention("Assigned to you", visitorName(conv.visitor) + ": " + (conv.preview || ""), conv.id);
+    }
     var inHistory = state.history.some(function (past, i) {
       if (past.id === conv.id) state.history[i] = conv;
       return past.id === conv.id;
@@ -228,12 +255,14 @@
 
   socket.on("message:new", function (message) {
     var conv = state.known.get(message.conversation_id);
+    countUnread(message, conv);
     if (message.conversation_id === state.openId) {
       addMessage(message);
       renderTranscript();
       markRead();
     }
-    if (message.sender.type === "visitor" && (!conv || !conv.assignee || isMine(conv))) {
+    var announced = state.announcedNew.delete(message.conversation_id);
+    if (message.sender.type === "visitor" && !announced && (!conv || !conv.assignee || isMine(conv))) {
       var looking = message.conversation_id === state.openId && document.hasFocus();
       if (!looking) {
         var who = conv ? visitorName(conv.visitor) : (message.sender.name || "Visitor");
@@ -244,8 +273,17 @@
   });
 
   socket.on("typing", function (data) {
-    if (data.conversation_id !== state.openId || data.from !== "visitor") return;
-    setVisitorTyping(!!data.typing);
+    if (data.conversation_id !== state.openId) return;
+    if (data.from === "agent") colleagueSeen(data.agent_id, data.name, { typing: !!data.typing });
+    else if (data.from === "visitor") setVisitorTyping(!!data.typing);
+  });
+
+  socket.on("viewing", function (data) {
+    if (data.conversation_id !== state.openId || data.agent_id === me.id) return;
+    var newcomer = data.viewing && !viewers.has(data.agent_id);
+    colleagueSeen(data.agent_id, data.name, data.viewing ? {} : null);
+    // Whoever just arrived learns at once that we are here too (not at our next repeat).
+    if (newcomer) announceViewing(state.openId, true);
   });
 
   socket.on("messages:read", function (data) {
@@ -260,9 +298,45 @@
     renderTransferOptions();
   });
 
+  /** This agent read a conversation (in this tab or another): its own badge follows. */
+  socket.on("inbox:read", function (data) {
+    var conv = state.known.get(data.conversation_id);
+    if (!conv) return;
+    conv.unread = data.unread;
+    renderInbox();
+    updateTitle();
+  });
+
+  /** A visitor's message counts as unread at once, unless it arrives in the conversation this
+   * agent is reading (the next inbox:list brings the server's own count either way). */
+  function countUnread(message, conv) {
+    if (conv && !message.private) { // who owes a reply, until the next inbox:list says exactly
+      if (message.sender.type === "visitor") conv.waiting_since = conv.waiting_since || message.created_at;
+      else if (message.sender.type === "agent") conv.waiting_since = null;
+    }
+    if (!conv || message.sender.type !== "visitor") return;
+    var counted = message.seq <= (conv.last_seq || 0); // conversation:new already counted it
+    conv.last_seq = Math.max(conv.last_seq || 0, message.seq);
+    var reading = message.conversation_id === state.openId && document.visibilityState === "visible";
+    if (!reading && !counted) conv.unread = (conv.unread || 0) + 1;
+    renderInbox();
+    updateTitle();
+  }
+
+  /** Someone else handed the conversation to this agent (a transfer, or automatic routing). */
+  function handedToMe(before, conv) {
+    if (!isMine(conv) || conv.status !== "open") return false;
+    return !before || (before.assignee ? before.assignee.id !== me.id : false);
+  }
+
   // --- inbox ---------------------------------------------------------------------------------
 
+  /** Keep the latest copy of a conversation. Broadcasts carry no per-agent unread count
+   * (the server sends one copy to many agents), so the count we know is kept. */
   function remember(conv) {
+    var before = state.known.get(conv.id);
+    if (conv.unread === undefined && before) conv.unread = before.unread;
+    if (conv.waiting_since === undefined && before) conv.waiting_since = before.waiting_since;
     state.known.set(conv.id, conv);
   }
 
@@ -272,24 +346,46 @@
     refreshTimer = setTimeout(refreshInbox, 120);
   }
 
-  /** Re-list the current view, plus Unassigned and Mine for the unread total in the title. */
+  /** Re-list the current view (or search), plus Unassigned and Mine for the unread total in
+   * the title. Every page shown so far is fetched again, so "Show more" survives a refresh. */
   function refreshInbox() {
     clearTimeout(refreshTimer);
     var generation = ++state.listGeneration;
-    var views = [state.view];
-    ["unassigned", "mine"].forEach(function (v) { if (views.indexOf(v) < 0) views.push(v); });
-    views.forEach(function (view) {
+    ["unassigned", "mine"].forEach(function (view) {
+      if (view === state.view && !state.query) return; // listPages lists it
       call("inbox:list", { view: view }).then(function (ack) {
         if (!ack.ok || generation !== state.listGeneration) return;
         ack.conversations.forEach(remember);
-        if (ack.counts) state.counts = ack.counts;
-        if (view === state.view) {
-          state.items = ack.conversations;
-          renderInbox();
-        }
+        if (ack.counts) Object.assign(state.counts, ack.counts);
         renderCounts();
         updateTitle();
       });
+    });
+    listPages(generation);
+  }
+
+  /** The current list: a view, or the search results; ``state.pages`` pages of it. */
+  function listPages(generation) {
+    var pages = [];
+    for (var page = 1; page <= state.pages; page++) {
+      pages.push(state.query
+        ? call("inbox:search", { q: state.query, page: page })
+        : call("inbox:list", { view: state.view, page: page }));
+    }
+    Promise.all(pages).then(function (acks) {
+      if (generation !== state.listGeneration || !acks.every(function (a) { return a.ok; })) return;
+      var items = [];
+      acks.forEach(function (ack) {
+        ack.conversations.forEach(remember);
+        items = items.concat(ack.conversations);
+        if (ack.counts) Object.assign(state.counts, ack.counts);
+      });
+      state.items = items;
+      state.total = acks[0].total;
+      if (!state.query && state.view === "closed") state.counts.closed = state.total;
+      renderInbox();
+      renderCounts();
+      updateTitle();
     });
   }
 
@@ -304,12 +400,45 @@
   function renderInbox() {
     var items = state.items.filter(function (conv) {
       var latest = state.known.get(conv.id) || conv;
-      return inView(latest, state.view);
+      return state.query || inView(latest, state.view);
     });
     el.list.replaceChildren.apply(el.list, items.map(function (conv) {
       return inboxItem(state.known.get(conv.id) || conv);
     }));
     el.empty.hidden = items.length > 0;
+    el.more.hidden = !(typeof state.total === "number" && state.items.length < state.total);
+    el.searchStatus.hidden = !state.query;
+    if (state.query) {
+      el.searchStatus.textContent = state.total === null ? "Searching…"
+        : state.total === 1 ? "1 conversation found" : state.total + " conversations found";
+    }
+  }
+
+  el.more.addEventListener("click", function () {
+    state.pages += 1;
+    refreshInbox();
+  });
+
+  /** Searching every conversation from the inbox, with the API's q (PROTOCOL §6). */
+  var searchTimer = null;
+  el.search.addEventListener("input", function () {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(function () { runSearch(el.search.value.trim()); }, 250);
+  });
+  el.search.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") { el.search.value = ""; runSearch(""); }
+    if (event.key === "Enter") { event.preventDefault(); clearTimeout(searchTimer); runSearch(el.search.value.trim()); }
+  });
+
+  function runSearch(query) {
+    if (query === state.query) return;
+    state.query = query;
+    state.pages = 1;
+    state.total = null;
+    state.items = [];
+    root.classList.toggle("dash--searching", !!query);
+    renderInbox();
+    refreshInbox();
   }
 
   function inboxItem(conv) {
@@ -335,10 +464,13 @@
       mark.dataset.testid = "verified-mark";
       top.append(mark);
     }
-    var since = conv.status === "closed" ? conv.closed_at || conv.updated_at : conv.last_message_at || conv.created_at;
+    var waiting = conv.status === "open" && conv.waiting_since;
+    var since = conv.status === "closed" ? conv.closed_at || conv.updated_at
+      : waiting || conv.last_message_at || conv.created_at;
     var time = h("time", "inbox-time", ago(since));
     time.dateTime = since || "";
-    time.title = (conv.status === "closed" ? "Closed " : "Waiting since ") + fullTime(since);
+    time.title = (conv.status === "closed" ? "Closed " : waiting ? "Waiting for a reply since " : "Last message ") +
+      fullTime(since);
     top.append(time);
 
     var preview = h("span", "inbox-preview", conv.preview || "No messages yet");
@@ -346,6 +478,13 @@
     if (conv.assignee) meta.append(h("span", "inbox-assignee", isMine(conv) ? "You" : conv.assignee.name));
     else if (conv.status === "open" && state.view !== "unassigned") {
       meta.append(h("span", "inbox-assignee inbox-assignee--none", "Unassigned"));
+    }
+    if (waiting) { // the visitor spoke last: the team owes a reply
+      var waited = ago(waiting);
+      var owed = h("span", "waiting", waited === "now" ? "Waiting" : "Waiting " + waited);
+      owed.title = "The visitor is waiting for a reply since " + fullTime(waiting);
+      owed.dataset.testid = "waiting";
+      meta.append(owed);
     }
     if (conv.unread > 0) {
       var unread = h("span", "unread", conv.unread);
@@ -363,6 +502,14 @@
   function selectView(view) {
     if (VIEWS.indexOf(view) < 0) return;
     state.view = view;
+    drafts.rememberView(view);
+    state.pages = 1;
+    state.total = null;
+    if (state.query) {
+      el.search.value = "";
+      state.query = "";
+      root.classList.remove("dash--searching");
+    }
     root.querySelectorAll('[role="tab"]').forEach(function (tab) {
       var selected = tab.dataset.view === view;
       tab.setAttribute("aria-selected", selected ? "true" : "false");
@@ -386,6 +533,10 @@
     });
   });
 
+  // A reload keeps the view this tab showed; a new tab starts on Unassigned.
+  var savedView = drafts.savedView();
+  if (savedView && savedView !== state.view) selectView(savedView);
+
   function updateTitle() {
     var total = 0;
     state.known.forEach(function (conv) {
@@ -398,9 +549,12 @@
 
   // --- the open conversation -----------------------------------------------------------------
 
+  /** Open a conversation the agent picked; the composer takes the focus, ready to answer. */
   function selectConversation(id) {
     if (location.hash !== "#c=" + id) history.replaceState(null, "", "#c=" + id);
-    openConversation(id);
+    openConversation(id).then(function () {
+      if (state.openId === id && state.conv && state.conv.status === "open") el.input.focus();
+    });
   }
 
   function openFromHash() {
@@ -411,12 +565,16 @@
 
   function openConversation(id) {
     if (state.openId !== id) {
+      announceViewing(state.openId, false);
+      viewers.clear();
+      renderColleagues();
       state.openId = id;
       state.conv = null;
       state.messages = new Map();
+      state.activity = new Map();
       state.lastReadSent = 0;
       state.noteMode = false;
-      el.input.value = "";
+      el.input.value = drafts.load(id);
       setVisitorTyping(false);
       renderNoteToggle();
       hideCanned();
@@ -433,11 +591,14 @@
   }
 
   function applyOpened(ack) {
+    announceViewing(ack.conversation.id, true);
+    root.classList.add("dash--conversation"); // phones show the conversation instead of the list
     state.conv = ack.conversation;
     state.visitor = ack.visitor;
     state.history = ack.history || [];
     remember(ack.conversation);
     ack.messages.forEach(addMessage);
+    (ack.activity || []).forEach(addActivity);
     el.placeholder.hidden = true;
     el.pane.hidden = false;
     hideAlert();
@@ -454,6 +615,7 @@
       state.conv = ack.conversation;
       state.visitor = ack.visitor;
       state.history = ack.history || [];
+      (ack.activity || []).forEach(addActivity);
       renderHeader();
       renderContext();
       return call("sync", { conversation_id: id, after_seq: lastSeq() });
@@ -482,6 +644,16 @@
       state.pending.delete(message.client_id);
     }
   }
+
+  function addActivity(line) {
+    if (line.conversation_id === state.openId) state.activity.set(line.id, line);
+  }
+
+  socket.on("activity", function (line) {
+    if (line.conversation_id !== state.openId) return;
+    addActivity(line);
+    renderTranscript();
+  });
 
   function showAlert(text) {
     el.alert.textContent = text;
@@ -551,7 +723,7 @@
     var pending = Array.from(state.pending.values()).filter(function (p) {
       return p.conversation_id === state.openId;
     });
-    stored.concat(pending).forEach(function (m) {
+    withActivity(stored).concat(pending).forEach(function (m) {
       var date = parseTime(m.created_at) || new Date();
       var day = date.toDateString();
       if (day !== lastDay) {
@@ -561,11 +733,35 @@
         nodes.push(sep);
         lastDay = day;
       }
-      nodes.push(messageNode(m, m.id && m.id === lastSeen));
+      nodes.push(m.kind ? activityNode(m) : messageNode(m, m.id && m.id === lastSeen));
     });
     if (!stored.length && !pending.length) nodes.push(h("p", "transcript-empty", "No messages yet."));
     box.replaceChildren.apply(box, nodes);
     if (nearBottom) box.scrollTop = box.scrollHeight;
+  }
+
+  /** Messages in seq order with the conversation's activity lines between them, by time. */
+  function withActivity(stored) {
+    var lines = Array.from(state.activity.values()).sort(function (a, b) { return a.id - b.id; });
+    var merged = [];
+    stored.forEach(function (m) {
+      while (lines.length && lines[0].created_at <= m.created_at) merged.push(lines.shift());
+      merged.push(m);
+    });
+    return merged.concat(lines);
+  }
+
+  /** Claims, transfers, closes and reopens: agents-only lines, not messages. */
+  function activityNode(line) {
+    var node = h("div", "activity-line");
+    node.dataset.testid = "activity";
+    node.dataset.kind = line.kind;
+    node.append(h("span", null, line.text));
+    var time = h("time", "msg-time", clock(line.created_at));
+    time.dateTime = line.created_at || "";
+    time.title = fullTime(line.created_at);
+    node.append(time);
+    return node;
   }
 
   function messageNode(m, seen) {
@@ -608,7 +804,7 @@
       retry.addEventListener("click", function () { deliver(p); });
       line.append(retry);
     } else {
-      line.textContent = "Sending…";
+      line.textContent = socket.connected ? "Sending…" : "Waiting for the connection…";
     }
     return line;
   }
@@ -616,10 +812,16 @@
   /** Tell the server (and so the visitor) how far we have read, when the page is in view. */
   function markRead() {
     if (!state.openId || document.visibilityState !== "visible") return;
+    var conv = state.known.get(state.openId);
+    if (conv && conv.unread) { // the badge and the title clear at once
+      conv.unread = 0;
+      renderInbox();
+      updateTitle();
+    }
     var seq = lastSeq();
     if (seq <= state.lastReadSent) return;
     state.lastReadSent = seq;
-    call("messages:read", { conversation_id: state.openId, seq: seq });
+    call("messages:read", { conversation_id: state.openId, seq: seq }).then(scheduleRefresh);
   }
   document.addEventListener("visibilitychange", markRead);
   window.addEventListener("focus", markRead);
@@ -661,13 +863,19 @@
   });
   el.transferSelect.addEventListener("change", function () {
     el.transferBtn.disabled = !el.transferSelect.value;
+    $("transfer-note").hidden = !el.transferSelect.value;
   });
   el.transferBtn.addEventListener("click", function () {
     var target = el.transferSelect.value;
     if (!target) return;
-    act("conversation:transfer", { conversation_id: state.openId, agent_id: target }).then(function () {
+    var note = $("transfer-note").value.trim();
+    var payload = { conversation_id: state.openId, agent_id: target };
+    if (note) payload.note = note;
+    act("conversation:transfer", payload).then(function () {
       el.transferSelect.value = "";
       el.transferBtn.disabled = true;
+      $("transfer-note").value = "";
+      $("transfer-note").hidden = true;
     });
   });
 
@@ -693,7 +901,8 @@
 
   function submitReply() {
     var body = el.input.value;
-    if (!body.trim() || !state.openId || !state.conv || state.conv.status !== "open") return;
+    if (!body.trim() || body.trim() === "/") return; // a lone "/" only opens the canned menu
+    if (!state.openId || !state.conv || state.conv.status !== "open") return;
     var p = {
       client_id: newClientId(),
       conversation_id: state.openId,
@@ -704,6 +913,7 @@
       sender: { type: "agent", id: me.id, name: me.name },
     };
     el.input.value = "";
+    drafts.save(state.openId, "");
     stopTyping();
     if (state.noteMode) { state.noteMode = false; renderNoteToggle(); }
     state.pending.set(p.client_id, p);
@@ -716,19 +926,31 @@
     p.status = "pending";
     p.error = null;
     renderTranscript();
+    if (!socket.connected) return; // sent again once the connection is back (see below)
     var payload = { conversation_id: p.conversation_id, client_id: p.client_id, body: p.body, private: p.private };
     if (p.attachment_ids) payload.attachment_ids = p.attachment_ids;
     call("message:send", payload).then(function (ack) {
       if (ack.ok) {
         state.pending.delete(p.client_id);
         addMessage(ack.message);
-      } else if (state.pending.has(p.client_id)) {
+      } else if (state.pending.has(p.client_id) && (ack.error.code !== "timeout" || socket.connected)) {
         p.status = "failed";
         p.error = ack.error.message;
-      }
+      } // else the connection dropped: it stays pending, and is resent once it is back
+
       if (p.conversation_id === state.openId) renderTranscript(true);
     });
   }
+
+  /** Replies written or left unanswered while the connection was down go out again with the
+   * same client_id once it is back (the open conversation's after its resync, in
+   * resumeConversation); the server stores each once. */
+  socket.on("connect", function () {
+    state.pending.forEach(function (p) {
+      if (p.status === "pending" && p.conversation_id !== state.openId) deliver(p);
+    });
+  });
+  socket.on("disconnect", function () { renderTranscript(); });
 
   // --- attachments (static/shared/attachments.js uploads and draws them) ---------------------
 
@@ -771,6 +993,7 @@
   }
 
   el.input.addEventListener("input", function () {
+    if (state.openId) drafts.save(state.openId, el.input.value);
     updateCanned();
     if (!state.openId || state.noteMode) return;
     if (!typingSent && el.input.value.trim()) {
@@ -783,6 +1006,7 @@
 
   el.input.addEventListener("keydown", function (event) {
     if (!el.canned.hidden && cannedKey(event)) return;
+    if (event.key === "Escape" && !el.canned.hidden) { hideCanned(); return; }
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       submitReply();
@@ -804,6 +1028,7 @@
 
   function updateCanned() {
     var matches = cannedMatches();
+    if (!matches.length && /^\/[a-z0-9_-]*$/i.test(el.input.value)) { showNoCanned(); return; }
     if (!matches.length) { hideCanned(); return; }
     state.cannedIndex = Math.min(state.cannedIndex, matches.length - 1);
     el.canned.replaceChildren.apply(el.canned, matches.map(function (r, i) {
@@ -815,6 +1040,19 @@
       li.addEventListener("mousedown", function (event) { event.preventDefault(); insertCanned(r); });
       return li;
     }));
+    el.canned.hidden = false;
+  }
+
+  /** "/" with nothing to offer says so, instead of silently doing nothing. */
+  function showNoCanned() {
+    var text = state.canned.length
+      ? "No canned response starts with " + el.input.value
+      : "No canned responses yet. Admins add them under Admin › Canned responses.";
+    var li = h("li", "canned-option canned-option--empty", text);
+    li.setAttribute("role", "option");
+    li.setAttribute("aria-disabled", "true");
+    li.dataset.testid = "canned-empty";
+    el.canned.replaceChildren(li);
     el.canned.hidden = false;
   }
 
@@ -904,6 +1142,24 @@
     el.ctxHistory.replaceChildren.apply(el.ctxHistory, past);
   }
 
+  /** Phones: back from the conversation to the list (the conversation stays open). */
+  el.back.addEventListener("click", function () {
+    root.classList.remove("dash--conversation", "dash--details");
+    var item = el.list.querySelector('[aria-current="true"]');
+    if (item) item.focus();
+  });
+
+  /** Narrow screens hide the details column; the Details button opens it over the page. */
+  function showDetails(open) {
+    root.classList.toggle("dash--details", open);
+    el.details.setAttribute("aria-expanded", open ? "true" : "false");
+    (open ? el.ctxClose : el.details).focus();
+  }
+  el.details.addEventListener("click", function () {
+    showDetails(!root.classList.contains("dash--details"));
+  });
+  el.ctxClose.addEventListener("click", function () { showDetails(false); });
+
   function localTime(timezone) {
     if (!timezone) return null;
     try {
@@ -928,6 +1184,7 @@
   }
 
   function renderPresence(status) {
+    state.myStatus = status;
     if (!el.presence) return;
     el.presence.hidden = false;
     el.presence.querySelectorAll("[data-status]").forEach(function (button) {
@@ -944,6 +1201,92 @@
         });
       });
     });
+  }
+
+  // --- colleagues on the same conversation: who is viewing, who is typing --------------------
+
+  var VIEWING_EVERY = 20000; // the dashboard repeats "viewing" this often while it shows one
+  var viewers = new Map(); // agent_id -> {name, typing, seen}
+
+  /** A colleague is on the open conversation (``change`` null: left it). */
+  function colleagueSeen(agentId, name, change) {
+    if (!agentId || agentId === me.id) return;
+    if (change === null) viewers.delete(agentId);
+    else {
+      var viewer = viewers.get(agentId) || { typing: false };
+      viewer.name = name;
+      viewer.seen = Date.now();
+      if (change.typing !== undefined) viewer.typing = change.typing;
+      viewers.set(agentId, viewer);
+    }
+    renderColleagues();
+  }
+
+  function renderColleagues() {
+    var now = Date.now();
+    var typing = [], viewing = [];
+    viewers.forEach(function (viewer, id) {
+      if (now - viewer.seen > VIEWING_EVERY * 2.5) { viewers.delete(id); return; }
+      (viewer.typing ? typing : viewing).push(viewer.name);
+    });
+    var parts = [];
+    if (typing.length) parts.push(typing.join(", ") + (typing.length > 1 ? " are" : " is") + " typing…");
+    if (viewing.length) parts.push(viewing.join(", ") + (viewing.length > 1 ? " are" : " is") + " viewing");
+    el.collision.textContent = parts.join(" · ");
+    el.collision.hidden = !parts.length;
+  }
+
+  function announceViewing(conversationId, viewing) {
+    if (conversationId && socket.connected) {
+      call("conversation:viewing", { conversation_id: conversationId, viewing: viewing });
+    }
+  }
+
+  setInterval(function () {
+    if (document.visibilityState === "visible") announceViewing(state.openId, true);
+    renderColleagues();
+  }, VIEWING_EVERY);
+  window.addEventListener("pagehide", function () { announceViewing(state.openId, false); });
+
+  // --- keyboard shortcuts (not while typing in a field) --------------------------------------
+
+  var SHORTCUTS = {
+    j: function () { stepConversation(1); },
+    k: function () { stepConversation(-1); },
+    c: function () { if (!el.claim.hidden) el.claim.click(); },
+    e: function () { if (!el.close.hidden) el.close.click(); },
+    r: function () { if (!el.input.disabled && state.openId) el.input.focus(); },
+    "/": function () { el.search.focus(); },
+    "?": function () { $("shortcuts").showModal(); },
+  };
+
+  function typingInAField(target) {
+    return target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && (event.target === el.input || event.target === el.search)) {
+      event.target.blur();
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey || typingInAField(event.target)) return;
+    if ($("shortcuts").open) return;
+    var action = SHORTCUTS[event.key];
+    if (!action) return;
+    event.preventDefault();
+    action();
+  });
+
+  /** Open the next (or previous) conversation of the list shown. */
+  function stepConversation(step) {
+    var items = Array.prototype.slice.call(el.list.querySelectorAll("[data-conversation-id]"));
+    if (!items.length) return;
+    var at = items.findIndex(function (node) { return node.dataset.conversationId === state.openId; });
+    var next = items[at < 0 ? (step > 0 ? 0 : items.length - 1) : Math.min(items.length - 1, Math.max(0, at + step))];
+    next.focus();
+    var id = next.dataset.conversationId;
+    if (location.hash !== "#c=" + id) history.replaceState(null, "", "#c=" + id);
+    openConversation(id);
   }
 
   // --- attention: sound, desktop notification, title -----------------------------------------
@@ -973,6 +1316,7 @@
   }
 
   function attention(title, body, conversationId) {
+    if (state.myStatus === "away") return; // Away means no chime and no notifications
     chime();
     if (!("Notification" in window) || Notification.permission !== "granted") return;
     if (document.visibilityState === "visible" && document.hasFocus()) return;

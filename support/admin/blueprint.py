@@ -3,14 +3,16 @@ and a helper that writes the audit log with the request's address."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, request
+from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from ..dashboard.security import apply_page_headers
 from ..extensions import login_manager
+from ..friendly_names import visitor_name
 from ..services import audit
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp.add_app_template_filter(visitor_name, "visitor_name")
 
 # Pages someone without an account opens: the one-time invite link.
 PUBLIC_ENDPOINTS = {"admin.accept_invite"}
@@ -24,7 +26,7 @@ def admins_only():
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     if not current_user.is_admin:
-        abort(403)
+        return render_template("admin/forbidden.html"), 403
     return None
 
 

@@ -38,7 +38,7 @@ def save_routing():
         "requeue_after_minutes": _optional_int(form.get("requeue_after_minutes")),
     }
     try:
-        saved = settings.update_routing_settings(changes)
+        saved = settings.update_routing(changes)
     except ServiceError as error:
         return _routing_page(settings.routing_settings() | changes, error.message, error.status)
     audit_log("settings_changed", "routing", saved)

@@ -10,6 +10,7 @@ from flask_login import current_user
 from ..api.query import search_from_args
 from ..api.v1 import transcript_download
 from ..services import agents, conversations, reports, transcripts, visitors
+from ..services.activity import activity_of, describe, timeline
 from ..services.errors import ServiceError
 from ..services.search import Search, search_conversations
 from .blueprint import audit_log, bp
@@ -78,7 +79,8 @@ def transcript_page(conversation_id: str):
     return render_template(
         "admin/transcript.html",
         conversation=conversation,
-        messages=messages,
+        history=timeline(messages, activity_of(conversation.id)),
+        describe=describe,
         visitor=conversation.visitor,
     )
 

@@ -158,7 +158,11 @@ def accept_invite(token: str):
 # --- widget settings ---------------------------------------------------------------------------
 
 
-def _settings_page(values: dict, errors: dict | None = None, status: int = 200):
+def _settings_page(
+    values: dict,
+    errors: dict | None = None,
+    status: int = 200,
+):
     return render_template(
         "admin/settings.html",
         values=values,

@@ -182,6 +182,27 @@ def put_settings():
     return jsonify(saved)
 
 
+@bp.get("/settings/routing")
+@admin_required
+def get_routing():
+    """``{"mode", "capacity", "claim_on_reply", "requeue_after_minutes"}``."""
+    return jsonify(settings.routing_settings())
+
+
+@bp.route("/settings/routing", methods=["PUT", "PATCH"])
+@admin_required
+def patch_routing():
+    """Given fields change, the others stay; 400 ``invalid_payload`` with ``fields`` when
+    anything is wrong, and then nothing is saved."""
+    try:
+        saved = settings.update_routing(_body())
+    except settings.SettingsInvalid as error:
+        return jsonify({"error": error.as_dict() | {"fields": error.errors}}), 400
+    _audit("settings_changed", "routing", {"via": "api"} | saved)
+    routing.route_safely()  # switching to auto or raising capacity may assign at once
+    return jsonify(saved)
+
+
 @bp.get("/canned-responses")
 @admin_required
 def list_canned():

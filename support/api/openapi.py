@@ -58,7 +58,10 @@ CONVERSATION = {
             "type": "object",
             "properties": {
                 "id": {"type": "string"},
-                "name": {"type": ["string", "null"]},
+                "name": {
+                    "type": ["string", "null"],
+                    "description": "the visitor's own name, or a stable friendly one",
+                },
                 "email": {"type": ["string", "null"]},
                 "verified": {"type": "boolean"},
             },
@@ -71,6 +74,15 @@ CONVERSATION = {
         "rating": {"type": ["integer", "null"]},
         "created_at": {"type": "string", "format": "date-time"},
         "updated_at": {"type": "string", "format": "date-time"},
+        "unread": {
+            "type": "integer",
+            "description": "visitor messages after the asking agent's own read mark",
+        },
+        "waiting_since": {
+            "type": ["string", "null"],
+            "format": "date-time",
+            "description": "the visitor's first message after the team's last reply",
+        },
     },
 }
 

@@ -39,6 +39,14 @@ def _items(name: str) -> dict:
 STRING = {"type": "string"}
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 SCHEMAS = {
+    "RoutingSettings": {
+        "type": "object",
+        "properties": {
+            "mode": {"type": "string", "enum": ["manual", "auto"]},
+            "capacity": {"type": "integer", "minimum": 1},
+            "claim_on_reply": {"type": "boolean"},
+        },
+    },
     "Agent": {
         "type": "object",
         "properties": {
@@ -209,6 +217,16 @@ PATHS = {
             "at once. A 400 carries error.fields (path → message) and saves nothing",
             {"200": json_response(ref("WidgetSettings"))},
             body=ref("WidgetSettings"),
+            errors=(400,),
+        ),
+    },
+    "/settings/routing": {
+        "get": _op("The routing settings", {"200": json_response(ref("RoutingSettings"))}),
+        "patch": _op(
+            "Change routing settings (given fields only). A 400 carries error.fields and "
+            "saves nothing",
+            {"200": json_response(ref("RoutingSettings"))},
+            body=ref("RoutingSettings"),
             errors=(400,),
         ),
     },

@@ -1,11 +1,11 @@
-"""``/api/v1`` for routing (admins): ``GET/PATCH /settings/routing`` and an agent's own
-capacity, ``GET/PATCH /agents/ID/routing``."""
+"""``/api/v1`` for routing (admins): an agent's own capacity, ``GET/PATCH /agents/ID/routing``.
+(The routing settings themselves are ``/settings/routing`` in ``admin_api``.)"""
 
 from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
 
-from ..services import agents, audit, routing, settings
+from ..services import agents, audit, routing
 from ..services.errors import InvalidPayload
 from .errors import install_json_errors
 from .v1 import admin_required
@@ -19,24 +19,6 @@ def _body() -> dict:
     if not isinstance(body, dict):
         raise InvalidPayload("send a JSON object")
     return body
-
-
-@bp.get("/settings/routing")
-@admin_required
-def get_routing():
-    return jsonify(settings.routing_settings())
-
-
-@bp.patch("/settings/routing")
-@admin_required
-def update_routing():
-    """``{"mode"?, "capacity"?, "claim_on_reply"?, "requeue_after_minutes"?}``."""
-    saved = settings.update_routing_settings(_body())
-    audit.record(
-        g.agent, "settings_changed", target="routing", detail=saved, ip=request.remote_addr
-    )
-    routing.route_safely()  # switching to auto or raising capacity may assign at once
-    return jsonify(settings.routing_settings())
 
 
 @bp.get("/agents/<agent_id>/routing")

@@ -6,8 +6,8 @@ import functools
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from ..serializers import agent_dict, conversation_dict
-from ..services import agents, conversations, transcripts
+from ..serializers import agent_dict
+from ..services import agents, conversations, inbox, transcripts
 from ..services.errors import Forbidden, InvalidPayload, Unauthorized
 from ..services.search import search_conversations
 from . import openapi
@@ -65,7 +65,7 @@ def list_conversations():
     items, total = search_conversations(search, g.agent)
     return jsonify(
         {
-            "items": [conversation_dict(c, for_agents=True) for c in items],
+            "items": inbox.agent_views(g.agent, items),
             "total": total,
             "page": search.page,
         }
@@ -76,23 +76,28 @@ def list_conversations():
 @token_required
 def get_conversation(conversation_id: str):
     """A conversation with every message, notes included."""
-    return jsonify(transcripts.transcript_json(conversations.get_conversation(conversation_id)))
+    conversation = conversations.get_conversation(conversation_id)
+    return jsonify(transcripts.transcript_json(conversation, g.agent))
 
 
-TRANSCRIPT_FORMATS = {
-    "txt": ("text/plain; charset=utf-8", transcripts.transcript_text),
-    "csv": ("text/csv; charset=utf-8", transcripts.transcript_csv),
-    "json": ("application/json", lambda c: jsonify(transcripts.transcript_json(c)).get_data()),
+TRANSCRIPT_FORMATS = {  # renderers take the conversation and the agent who asks
+    "txt": ("text/plain; charset=utf-8", lambda c, _: transcripts.transcript_text(c)),
+    "csv": ("text/csv; charset=utf-8", lambda c, _: transcripts.transcript_csv(c)),
+    "json": (
+        "application/json",
+        lambda c, a: jsonify(transcripts.transcript_json(c, a)).get_data(),
+    ),
 }
 
 
-def transcript_download(conversation_id: str, fmt: str) -> Response:
-    """A transcript as an attachment (shared with the admin pages)."""
+def transcript_download(conversation_id: str, fmt: str, agent=None) -> Response:
+    """A transcript as an attachment (shared with the admin pages); ``agent``, who asks, sees
+    its own unread count in the JSON."""
     if fmt not in TRANSCRIPT_FORMATS:
         raise InvalidPayload("format must be txt, csv or json")
     conversation = conversations.get_conversation(conversation_id)
     mimetype, render = TRANSCRIPT_FORMATS[fmt]
-    response = Response(render(conversation), content_type=mimetype)
+    response = Response(render(conversation, agent), content_type=mimetype)
     filename = f"conversation-{conversation.id}.{fmt}"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -101,7 +106,7 @@ def transcript_download(conversation_id: str, fmt: str) -> Response:
 @bp.get("/conversations/<conversation_id>/transcript")
 @token_required
 def get_transcript(conversation_id: str):
-    return transcript_download(conversation_id, request.args.get("format", "txt"))
+    return transcript_download(conversation_id, request.args.get("format", "txt"), g.agent)
 
 
 @bp.delete("/conversations/<conversation_id>")

@@ -8,11 +8,13 @@ from flask_socketio import join_room
 from flask_wtf.csrf import ValidationError, validate_csrf
 from socketio.exceptions import ConnectionRefusedError  # noqa: A004 (the one python-socketio sends to the client)
 
-from ..serializers import conversation_dict, message_dict, visitor_detail_dict
-from ..services import canned, conversations, credentials, receipts, routing
+from ..serializers import message_dict, visitor_detail_dict
+from ..services import agents, canned, conversations, credentials, inbox, receipts, routing
+from ..services.activity import activity_dict, activity_of
 from ..services.agent_sockets import agent_sockets
-from ..services.errors import Unauthorized
+from ..services.errors import ServiceError, Unauthorized
 from ..services.presence import presence
+from ..services.search import Search, search_conversations
 from . import payloads
 from .base import EventNamespace, origin_is_own
 
@@ -44,12 +46,16 @@ def _authenticate(auth):
     return None
 
 
+SEARCH_PAGE = 50
+
+
 class AgentNamespace(EventNamespace):
     """Agents' sockets. Each event checks again that the socket's credential (a session version
     or an API token) still holds and the agent is active, so a withdrawal is refused at once."""
 
     EVENTS = (
         "inbox:list",
+        "inbox:search",
         "conversation:open",
         "conversation:claim",
         "conversation:transfer",
@@ -57,6 +63,7 @@ class AgentNamespace(EventNamespace):
         "conversation:reopen",
         "message:send",
         "typing",
+        "conversation:viewing",
         "messages:read",
         "sync",
         "presence:set",
@@ -68,6 +75,7 @@ class AgentNamespace(EventNamespace):
         super().__init__(namespace)
         # The credential each socket of this process was opened with (``services.credentials``).
         self.credentials: dict[str, str] = {}
+        self.viewing: dict[str, str] = {}  # socket id -> the conversation it shows
 
     def on_connect(self, auth=None):
         found = _authenticate(auth)
@@ -96,6 +104,7 @@ class AgentNamespace(EventNamespace):
     def on_disconnect(self, reason=None):
         agent_id = self.identities.pop(request.sid, None)
         self.credentials.pop(request.sid, None)
+        self._stop_viewing(request.sid, agent_id)
         if agent_id is not None:
             agent_sockets.remove(agent_id, request.sid)
             grace = float(current_app.config["PRESENCE_GRACE_SECONDS"])
@@ -118,47 +127,68 @@ class AgentNamespace(EventNamespace):
     def on_inbox_list(self, payload):
         data = payloads.InboxRequest.model_validate(payload)
         agent = self._agent()
-        items = conversations.inbox(agent, data.view)
+        items, total = inbox.inbox_page(agent, data.view, data.page)
         return {
-            "conversations": [conversation_dict(c, for_agents=True) for c in items],
+            "conversations": inbox.agent_views(agent, items),
             "counts": conversations.inbox_counts(agent),
+            "total": total,
+            "page": data.page,
+        }
+
+    def on_inbox_search(self, payload):
+        """The dashboard's search box: every conversation, with the API's ``q``."""
+        data = payloads.InboxSearch.model_validate(payload)
+        agent = self._agent()
+        search = Search(
+            q=data.q, status=data.status, page=data.page, per_page=SEARCH_PAGE, sort="updated"
+        )
+        items, total = search_conversations(search, agent)
+        return {
+            "conversations": inbox.agent_views(agent, items),
+            "total": total,
+            "page": data.page,
         }
 
     def on_conversation_open(self, payload):
         data = payloads.ConversationRef.model_validate(payload)
-        self._agent()
+        agent = self._agent()
         conversation = conversations.get_conversation(data.conversation_id)
         join_room(f"watch:{conversation.id}")
         messages = conversations.messages_after(conversation, 0, include_private=True)
         history = conversations.visitor_history(conversation.visitor_id)
         return {
-            "conversation": conversation_dict(conversation, for_agents=True),
+            "conversation": inbox.agent_view(agent, conversation),
             "messages": [message_dict(m) for m in messages],
             "visitor": visitor_detail_dict(conversation.visitor),
-            "history": [conversation_dict(c, for_agents=True) for c in history],
+            "history": inbox.agent_views(agent, history),
+            "activity": [activity_dict(a) for a in activity_of(conversation.id)],
         }
 
     def on_conversation_claim(self, payload):
         data = payloads.ConversationRef.model_validate(payload)
-        conversation = conversations.claim(self._agent(), data.conversation_id)
-        return {"conversation": conversation_dict(conversation, for_agents=True)}
+        agent = self._agent()
+        conversation = conversations.claim(agent, data.conversation_id)
+        return {"conversation": inbox.agent_view(agent, conversation)}
 
     def on_conversation_transfer(self, payload):
         data = payloads.Transfer.model_validate(payload)
-        conversation = conversations.transfer(self._agent(), data.conversation_id, data.agent_id)
-        return {"conversation": conversation_dict(conversation, for_agents=True)}
+        agent = self._agent()
+        conversation = conversations.transfer(agent, data.conversation_id, data.agent_id, data.note)
+        return {"conversation": inbox.agent_view(agent, conversation)}
 
     def on_conversation_close(self, payload):
         data = payloads.ConversationRef.model_validate(payload)
-        conversation = conversations.close(self._agent(), data.conversation_id)
-        answer = {"conversation": conversation_dict(conversation, for_agents=True)}
+        agent = self._agent()
+        conversation = conversations.close(agent, data.conversation_id)
+        answer = {"conversation": inbox.agent_view(agent, conversation)}
         routing.route_safely()  # the closed one freed a place
         return answer
 
     def on_conversation_reopen(self, payload):
         data = payloads.ConversationRef.model_validate(payload)
-        conversation = conversations.reopen(self._agent(), data.conversation_id)
-        return {"conversation": conversation_dict(conversation, for_agents=True)}
+        agent = self._agent()
+        conversation = conversations.reopen(agent, data.conversation_id)
+        return {"conversation": inbox.agent_view(agent, conversation)}
 
     def on_message_send(self, payload):
         data = payloads.AgentMessage.model_validate(payload)
@@ -176,6 +206,27 @@ class AgentNamespace(EventNamespace):
         data = payloads.AgentTyping.model_validate(payload)
         receipts.agent_typing(self._agent(), data.conversation_id, data.typing)
         return {}
+
+    def on_conversation_viewing(self, payload):
+        """The dashboard has the conversation on screen (repeated), or left it. This process
+        remembers which, so a closed tab is announced as gone at once."""
+        data = payloads.AgentViewing.model_validate(payload)
+        receipts.agent_viewing(self._agent(), data.conversation_id, data.viewing)
+        if data.viewing:
+            self.viewing[request.sid] = data.conversation_id
+        elif self.viewing.get(request.sid) == data.conversation_id:
+            del self.viewing[request.sid]
+        return {}
+
+    def _stop_viewing(self, sid: str, agent_id: str | None) -> None:
+        conversation_id = self.viewing.pop(sid, None)
+        agent = agents.load_active(agent_id) if agent_id and conversation_id else None
+        if agent is None:
+            return
+        try:
+            receipts.agent_viewing(agent, conversation_id, False)
+        except ServiceError:  # the conversation was deleted meanwhile
+            pass
 
     def on_messages_read(self, payload):
         data = payloads.AgentReadMark.model_validate(payload)

@@ -126,8 +126,20 @@ class Rating(Payload):
     comment: Annotated[Text, Field(max_length=1000)] | None = None
 
 
+Page = Annotated[int, Field(ge=1, le=1_000_000)]
+
+
 class InboxRequest(Payload):
     view: Literal["unassigned", "mine", "open", "closed"]
+    page: Page = 1
+
+
+class InboxSearch(Payload):
+    """The dashboard's search box: the API's ``q``, every conversation the agent may see."""
+
+    q: Annotated[Text, Field(min_length=1, max_length=200)]
+    status: Literal["open", "closed"] | None = None
+    page: Page = 1
 
 
 class ConversationRef(Payload):
@@ -136,6 +148,7 @@ class ConversationRef(Payload):
 
 class Transfer(ConversationRef):
     agent_id: Id
+    note: Annotated[Text, Field(max_length=500)] | None = None
 
 
 class AgentMessage(WithAttachments, ConversationRef):
@@ -145,6 +158,10 @@ class AgentMessage(WithAttachments, ConversationRef):
 
 class AgentTyping(ConversationRef):
     typing: bool
+
+
+class AgentViewing(ConversationRef):
+    viewing: bool
 
 
 class AgentReadMark(ConversationRef):

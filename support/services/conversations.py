@@ -17,6 +17,7 @@ from ..models import Agent, Conversation, Message, Visitor, by_id, utcnow
 from ..ratelimit import limiter
 from ..serializers import conversation_dict, message_dict
 from . import attachments
+from .activity import record_activity
 from .errors import (
     AlreadyAssigned,
     ConversationClosed,
@@ -25,9 +26,9 @@ from .errors import (
     NotFound,
     RateLimited,
 )
+from .settings import routing_settings
 
 PREVIEW_LENGTH = 140
-INBOX_LIMIT = 200
 
 
 @dataclass(frozen=True)
@@ -75,24 +76,6 @@ def messages_after(conversation: Conversation, after_seq: int, *, include_privat
     if not include_private:
         query = query.where(Message.private.is_(False))
     return list(db.session.scalars(query.order_by(Message.seq)))
-
-
-def inbox(agent: Agent, view: str) -> list[Conversation]:
-    """The conversations of one dashboard view, most recently active first."""
-    query = select(Conversation)
-    if view == "unassigned":
-        query = query.where(Conversation.status == "open", Conversation.assignee_id.is_(None))
-    elif view == "mine":
-        query = query.where(Conversation.status == "open", Conversation.assignee_id == agent.id)
-    elif view == "open":
-        query = query.where(Conversation.status == "open")
-    elif view == "closed":
-        query = query.where(Conversation.status == "closed")
-    else:
-        raise InvalidPayload("view must be unassigned, mine, open or closed")
-    return list(
-        db.session.scalars(query.order_by(Conversation.updated_at.desc()).limit(INBOX_LIMIT))
-    )
 
 
 def inbox_counts(agent: Agent) -> dict[str, int]:
@@ -167,8 +150,9 @@ def post_agent_message(
     private: bool = False,
     attachment_ids=None,
 ):
-    """Store an agent's message or private note in an open conversation. Sending does not
-    claim it. Returns ``(message, conversation)``."""
+    """Store an agent's message or private note in an open conversation. A reply (not a note)
+    to an unassigned conversation claims it, unless the routing settings say otherwise.
+    Returns ``(message, conversation)``."""
     sender = agent_sender(agent)
     stored = _stored_message(sender, client_id)
     if stored is not None:
@@ -183,6 +167,8 @@ def post_agent_message(
         )
         if not private and conversation.first_response_at is None:
             conversation.first_response_at = message.created_at
+        if not private:
+            _claim_on_reply(agent, conversation)
         return _commit_message(message, conversation, created=False)
 
     return _post_once(sender, client_id, attempt)
@@ -322,8 +308,27 @@ def claim(agent: Agent, conversation_id: str) -> Conversation:
         raise AlreadyAssigned("another agent has already claimed this conversation")
     db.session.refresh(conversation)
     _record_update(conversation, previous_assignee_id=None)
+    record_activity(conversation, agent, "claimed")
     db.session.commit()
     return conversation
+
+
+def _claim_on_reply(agent: Agent, conversation: Conversation) -> None:
+    """An agent's first reply to an unassigned conversation makes it the assignee (PROTOCOL §4),
+    in the reply's own transaction. The update only matches while nobody holds the
+    conversation, so of two agents replying at once exactly one becomes the owner."""
+    if conversation.assignee_id is not None or not routing_settings()["claim_on_reply"]:
+        return
+    won = db.session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation.id, Conversation.assignee_id.is_(None))
+        .values(assignee_id=agent.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if won:
+        db.session.refresh(conversation)
+        _record_update(conversation, previous_assignee_id=None)
+        record_activity(conversation, agent, "claimed")
 
 
 def _check_may_manage(agent: Agent, conversation: Conversation) -> None:
@@ -332,8 +337,10 @@ def _check_may_manage(agent: Agent, conversation: Conversation) -> None:
         raise Forbidden("only the assignee or an admin can do this")
 
 
-def transfer(agent: Agent, conversation_id: str, target_agent_id: str) -> Conversation:
-    """Hand the conversation to another (active) agent."""
+def transfer(
+    agent: Agent, conversation_id: str, target_agent_id: str, note: str | None = None
+) -> Conversation:
+    """Hand the conversation to another (active) agent, with an optional note for them."""
     conversation = get_conversation(conversation_id)
     _check_may_manage(agent, conversation)
     if conversation.status != "open":
@@ -348,6 +355,9 @@ def transfer(agent: Agent, conversation_id: str, target_agent_id: str) -> Conver
     db.session.flush()
     db.session.refresh(conversation)
     _record_update(conversation, previous_assignee_id=previous)
+    record_activity(
+        conversation, agent, "transferred", target=target, note=note, previous_assignee_id=previous
+    )
     db.session.commit()
     return conversation
 
@@ -362,6 +372,7 @@ def close(agent: Agent, conversation_id: str) -> Conversation:
     conversation.closed_at = conversation.updated_at = utcnow()
     db.session.flush()
     _record_update(conversation, previous_assignee_id=conversation.assignee_id, change="closed")
+    record_activity(conversation, agent, "closed")
     db.session.commit()
     return conversation
 
@@ -375,12 +386,15 @@ def reopen(agent: Agent, conversation_id: str) -> Conversation:
     conversation.status = "open"
     conversation.closed_at = None
     conversation.updated_at = utcnow()
+    # The rating judged the conversation as it was closed; the visitor rates it again later.
+    conversation.rating = conversation.rating_comment = None
     try:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
         raise InvalidPayload("the visitor has another open conversation") from None
     _record_update(conversation, previous_assignee_id=conversation.assignee_id)
+    record_activity(conversation, agent, "reopened")
     db.session.commit()
     return conversation
 

@@ -5,12 +5,11 @@ to store and is announced at once."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
 from .. import events
 from ..extensions import db
-from ..models import Agent, Message, Visitor
+from ..models import Agent, Visitor
 from ..serializers import conversation_dict
+from . import inbox
 from .conversations import current_conversation, get_conversation
 
 # --- read marks --------------------------------------------------------------------------------
@@ -29,25 +28,27 @@ def mark_read_by_visitor(visitor: Visitor, seq: int) -> None:
 
 
 def mark_read_by_agent(agent: Agent, conversation_id: str, seq: int) -> None:
-    """An agent has seen the conversation up to ``seq``; the unread count follows."""
+    """An agent has seen the conversation up to ``seq``: its own read mark moves (and with it
+    only its own unread count, which its other tabs hear about); the visitor's read receipt
+    moves when this is the furthest any agent has read."""
     conversation = get_conversation(conversation_id)
-    seq = min(seq, conversation.last_seq)
-    if seq <= conversation.agent_read_seq:
+    seq = max(0, min(seq, conversation.last_seq))
+    if not inbox.move_read_mark(agent.id, conversation.id, seq):
+        db.session.rollback()
         return
-    conversation.agent_read_seq = seq
-    conversation.unread_by_agents = (
-        db.session.scalar(
-            select(func.count())
-            .select_from(Message)
-            .where(
-                Message.conversation_id == conversation.id,
-                Message.sender_type == "visitor",
-                Message.seq > seq,
-            )
-        )
-        or 0
+    left = inbox.unread_counts(agent.id, [conversation.id]).get(conversation.id, 0)
+    events.record(
+        db.session,
+        "agent_read",
+        agent_id=agent.id,
+        conversation_id=conversation.id,
+        seq=seq,
+        unread=left,
     )
-    _commit_read(conversation, seq, by="agent")
+    if inbox.raise_shared_read_mark(conversation, seq):
+        _commit_read(conversation, seq, by="agent")
+    else:
+        db.session.commit()
 
 
 def _commit_read(conversation, seq: int, *, by: str) -> None:
@@ -69,8 +70,27 @@ def visitor_typing(visitor: Visitor, typing: bool) -> None:
 
 
 def agent_typing(agent: Agent, conversation_id: str, typing: bool) -> None:
-    """Tell the visitor that an agent is (or stopped) typing."""
+    """Tell the visitor, and the other agents on the conversation (so two agents do not
+    answer at once unawares), that an agent is (or stopped) typing."""
     conversation = get_conversation(conversation_id)
     if conversation.status == "open":
         data = conversation_dict(conversation, for_agents=True)
-        events.announce("typing", conversation=data, sender="agent", name=agent.name, typing=typing)
+        events.announce(
+            "typing",
+            conversation=data,
+            sender="agent",
+            name=agent.name,
+            typing=typing,
+            agent_id=agent.id,
+        )
+
+
+def agent_viewing(agent: Agent, conversation_id: str, viewing: bool) -> None:
+    """Tell the other agents on the conversation that this agent has it open (or left it).
+    Nothing is stored: dashboards repeat it while they show the conversation and forget a
+    viewer that stopped repeating."""
+    conversation = get_conversation(conversation_id)
+    data = conversation_dict(conversation, for_agents=True)
+    events.announce(
+        "viewing", conversation=data, agent_id=agent.id, name=agent.name, viewing=viewing
+    )

@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select
 
 from ..extensions import db
+from ..friendly_names import visitor_name
 from ..models import Agent, AuditEvent, Conversation
 from ..serializers import iso
 from . import transcripts
@@ -170,7 +171,7 @@ def export_csv_rows(search: Search) -> Iterator[list]:
             conversation.id,
             iso(conversation.created_at),
             conversation.status,
-            visitor.name,
+            visitor_name(visitor),
             visitor.email,
             assignee.name if assignee else "",
             conversation.rating,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import re
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -111,7 +112,9 @@ def public_widget_config(online: bool) -> dict:
     return _public_config(widget_settings(), online)
 
 
-def _public_config(settings: dict, online: bool) -> dict:
+def _public_config(settings: dict, agents_online: bool) -> dict:
+    """The public config; chat is online while an agent is and business hours allow."""
+    online = agents_online and within_business_hours(settings["hours"])
     return {
         "brand": settings["brand"],
         "contact": settings["contact"],
@@ -374,6 +377,32 @@ def update_widget_settings(changes: dict, *, online: bool = False) -> dict:
     return save_widget_settings(clean, online=online)
 
 
+# --- business hours ----------------------------------------------------------------------------
+
+
+def within_business_hours(hours: dict, now: datetime | None = None) -> bool:
+    """True unless business hours are enabled and ``now`` (UTC by default) falls outside them,
+    read on the clock of the hours' own time zone. A day without hours is closed."""
+    if not hours.get("enabled"):
+        return True
+    try:
+        zone = ZoneInfo(hours.get("timezone") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    local = (now or datetime.now(UTC)).astimezone(zone)
+    span = (hours.get("days") or {}).get(WEEKDAYS[local.weekday()])
+    if not span:
+        return False
+    clock = local.strftime("%H:%M")
+    # Closing at 23:59 means open to midnight (there is no 24:00 to write).
+    return span["open"] <= clock and (clock < span["close"] or span["close"] == "23:59")
+
+
+def open_now() -> bool:
+    """Whether the stored business hours allow live chat right now."""
+    return within_business_hours(widget_settings()["hours"])
+
+
 # --- routing -----------------------------------------------------------------------------------
 
 ROUTING_KEY = "routing"
@@ -383,44 +412,59 @@ DEFAULT_ROUTING = {
     "claim_on_reply": True,
     "requeue_after_minutes": None,
 }
+ROUTING_MODES = ("manual", "auto")
+MAX_CAPACITY = 1000
+MAX_REQUEUE_MINUTES = 10080
 
 
 def routing_settings() -> dict:
-    """How conversations reach agents: ``manual`` (agents claim) or ``auto`` (each new one goes
-    to the least busy online agent, up to ``capacity``), whether a first reply claims, and after
-    how many minutes away an agent's open conversations return to the queue (None: never)."""
+    """How conversations reach agents: ``mode`` (manual: agents claim; auto: each new one goes
+    to the least busy online agent), ``capacity`` (conversations one agent holds at most under
+    auto), ``claim_on_reply`` (a first reply claims) and ``requeue_after_minutes`` (after how
+    long away an agent's open conversations return to the queue; None: never)."""
     row = db.session.get(Setting, ROUTING_KEY)
-    return _merge(DEFAULT_ROUTING, row.value if row else {})
+    stored = row.value if row else {}
+    return {key: stored.get(key, default) for key, default in DEFAULT_ROUTING.items()}
 
 
-def _clean_routing(raw: dict) -> dict:
-    """Validate a whole routing document; ``InvalidPayload`` names the first bad field."""
-    if raw.get("mode") not in ("manual", "auto"):
-        raise InvalidPayload("mode must be manual or auto")
-    capacity = raw.get("capacity")
-    if not isinstance(capacity, int) or isinstance(capacity, bool) or not 1 <= capacity <= 1000:
-        raise InvalidPayload("capacity must be an integer from 1 to 1000")
-    if not isinstance(raw.get("claim_on_reply"), bool):
-        raise InvalidPayload("claim_on_reply must be true or false")
-    minutes = raw.get("requeue_after_minutes")
-    if minutes is not None and (
-        not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= 10080
-    ):
-        raise InvalidPayload("requeue_after_minutes must be null or 1 to 10080")
-    return {key: raw[key] for key in DEFAULT_ROUTING}
+def _whole(value, low: int, high: int) -> str | None:
+    """The error for a value that is not a whole number from ``low`` to ``high``, or None."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return "must be a whole number"
+    if not low <= value <= high:
+        return f"must be from {low} to {high}"
+    return None
 
 
-def update_routing_settings(changes: dict) -> dict:
-    """Apply ``changes`` over the current routing settings, validated as a whole."""
+def validate_routing(changes) -> dict:
+    """The routing settings with ``changes`` applied, or :class:`SettingsInvalid` naming every
+    bad field (an unknown field included)."""
     if not isinstance(changes, dict):
-        raise InvalidPayload("send a JSON object")
-    unknown = set(changes) - set(DEFAULT_ROUTING)
-    if unknown:
-        raise InvalidPayload(f"unknown routing settings: {', '.join(sorted(unknown))[:100]}")
-    clean = _clean_routing(routing_settings() | changes)
-    row = db.session.get(Setting, ROUTING_KEY) or Setting(key=ROUTING_KEY, value={})
+        raise SettingsInvalid({"routing": "must be an object"})
+    errors = {key: "is not a routing setting" for key in changes if key not in DEFAULT_ROUTING}
+    merged = routing_settings() | {k: v for k, v in changes.items() if k in DEFAULT_ROUTING}
+    if merged["mode"] not in ROUTING_MODES:
+        errors["mode"] = "must be manual or auto"
+    if problem := _whole(merged["capacity"], 1, MAX_CAPACITY):
+        errors["capacity"] = problem
+    if not isinstance(merged["claim_on_reply"], bool):
+        errors["claim_on_reply"] = "must be true or false"
+    minutes = merged["requeue_after_minutes"]
+    if minutes is not None and (problem := _whole(minutes, 1, MAX_REQUEUE_MINUTES)):
+        errors["requeue_after_minutes"] = "must be empty or " + problem.removeprefix("must be ")
+    if errors:
+        raise SettingsInvalid(errors)
+    return merged
+
+
+def update_routing(changes) -> dict:
+    """Validate and store routing settings; nothing is saved when anything is wrong."""
+    clean = validate_routing(changes)
+    row = db.session.get(Setting, ROUTING_KEY)
+    if row is None:
+        row = Setting(key=ROUTING_KEY, value={})
+        db.session.add(row)
     row.value = clean
     row.updated_at = utcnow()
-    db.session.add(row)
     db.session.commit()
     return routing_settings()

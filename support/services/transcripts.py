@@ -11,7 +11,16 @@ from datetime import timedelta
 from sqlalchemy import delete, exists, select
 
 from ..extensions import db
-from ..models import Conversation, Message, Visitor, utcnow
+from ..friendly_names import visitor_name
+from ..models import (
+    Agent,
+    AgentReadMark,
+    Conversation,
+    ConversationActivity,
+    Message,
+    Visitor,
+    utcnow,
+)
 from ..serializers import (
     attachment_dict,
     conversation_dict,
@@ -19,7 +28,8 @@ from ..serializers import (
     message_dict,
     visitor_detail_dict,
 )
-from . import attachments, outbox
+from . import attachments, inbox, outbox
+from .activity import activity_dict, activity_of, describe, timeline
 from .errors import InvalidPayload
 
 # --- export ------------------------------------------------------------------------------------
@@ -40,14 +50,20 @@ def csv_safe(value) -> str:
     return "'" + text if risky else text
 
 
-def transcript_json(conversation: Conversation) -> dict:
-    """The same body as ``GET /api/v1/conversations/ID``."""
+def transcript_json(conversation: Conversation, agent: Agent | None = None) -> dict:
+    """The same body as ``GET /api/v1/conversations/ID``; given the ``agent`` who asks, the
+    conversation carries that agent's own unread count."""
     messages = db.session.scalars(
         select(Message).where(Message.conversation_id == conversation.id).order_by(Message.seq)
     )
     return {
-        "conversation": conversation_dict(conversation, for_agents=True),
+        "conversation": (
+            inbox.agent_view(agent, conversation)
+            if agent is not None
+            else conversation_dict(conversation, for_agents=True)
+        ),
         "messages": [message_dict(m) for m in messages],
+        "activity": [activity_dict(a) for a in activity_of(conversation.id)],
     }
 
 
@@ -75,17 +91,20 @@ def transcript_text(conversation: Conversation) -> str:
     visitor = conversation.visitor
     lines = [
         f"Conversation {conversation.id}",
-        f"Visitor: {visitor.name or 'Anonymous'}"
-        + (f" <{visitor.email}>" if visitor.email else ""),
+        f"Visitor: {visitor_name(visitor)}" + (f" <{visitor.email}>" if visitor.email else ""),
         f"Status: {conversation.status}",
         f"Started: {iso(conversation.created_at)}",
         "",
     ]
-    for m in _all_messages(conversation):
-        who = m.sender_name or m.sender_type.capitalize()
-        note = " (private note)" if m.private else ""
-        lines.append(f"[{iso(m.created_at)}] #{m.seq} {who}{note}: {m.body}")
-        lines.extend(_attachment_lines(m))
+    history = timeline(list(_all_messages(conversation)), activity_of(conversation.id))
+    for kind, item in history:
+        if kind == "activity":
+            lines.append(f"[{iso(item.created_at)}] -- {describe(item)}")
+            continue
+        who = item.sender_name or item.sender_type.capitalize()
+        note = " (private note)" if item.private else ""
+        lines.append(f"[{iso(item.created_at)}] #{item.seq} {who}{note}: {item.body}")
+        lines.extend(_attachment_lines(item))
     return "\n".join(lines) + "\n"
 
 
@@ -147,11 +166,14 @@ def _delete_conversations(conversation_ids: list[str]) -> None:
         return
     attachments.delete_for_conversations(conversation_ids)
     db.session.execute(delete(Message).where(Message.conversation_id.in_(conversation_ids)))
+    for model in (AgentReadMark, ConversationActivity):
+        db.session.execute(delete(model).where(model.conversation_id.in_(conversation_ids)))
     db.session.execute(delete(Conversation).where(Conversation.id.in_(conversation_ids)))
     outbox.forget_conversations(conversation_ids)
 
 
 def clear_personal_data(visitor: Visitor) -> None:
+    """Drop everything personal (agents then see the friendly name derived from the id)."""
     for field in PERSONAL_FIELDS:
         setattr(visitor, field, None)
     visitor.verified = False

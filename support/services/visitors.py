@@ -8,7 +8,8 @@ import hmac
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..extensions import db
-from ..models import Visitor, by_id, utcnow
+from ..friendly_names import friendly_name
+from ..models import Visitor, by_id, new_id, utcnow
 from .errors import NotFound
 
 TOKEN_SALT = "support.visitor"  # noqa: S105 (a salt that separates token kinds, not a secret)
@@ -58,6 +59,7 @@ def create_visitor(
 ) -> Visitor:
     """Record a new visitor from the widget's (already validated) ``profile``."""
     visitor = Visitor(
+        id=new_id(),
         user_agent=(user_agent or "")[:512] or None,
         ip_address=(ip_address or "")[:45] or None,
     )
@@ -83,6 +85,8 @@ def _apply_profile(visitor: Visitor, profile: dict, identity_secret: str | None)
             setattr(visitor, field, profile[field] or None)
     if "hash" in profile or email_changed:
         visitor.verified = identity_hash_valid(visitor.email, profile.get("hash"), identity_secret)
+    if not visitor.name:
+        visitor.name = friendly_name(visitor.id)
 
 
 def touch(visitor: Visitor) -> None:

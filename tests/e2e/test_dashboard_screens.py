@@ -68,7 +68,13 @@ def test_inbox_and_conversation_screenshots(server, browser):
         say(visitors[0], "Perfect, and can we add more seats later?")
         expect(page.get_by_test_id("message")).to_have_count(5)
         page.get_by_test_id("reply-input").fill("Of course, seats can be added any time from")
+        expect(page.get_by_test_id("activity")).to_contain_text("Alice Agent claimed")
+        expect(page.locator('[data-count="mine"]')).to_have_text("1")
         save_screenshot(page, "dashboard-conversation.png")
+
+        page.get_by_test_id("inbox-search").fill("password")
+        expect(page.get_by_test_id("inbox-search-status")).to_have_text("1 conversation found")
+        save_screenshot(page, "dashboard-search.png")
     finally:
         context.close()
         for visitor in visitors:

@@ -81,6 +81,8 @@ def test_panel_uses_brand_colour_position_hours_and_socials(shop, page, host_sit
 
 
 def test_prechat_fields_and_live_settings(shop, page, host_site):
+    # Outside business hours the chat is offline (PROTOCOL §3); this test needs it live.
+    save_settings(shop, {"hours": {"enabled": False}})
     agent = shop.agent("alice")
     try:
         wait_online(shop, True)
