@@ -161,15 +161,25 @@ PERSONAL_FIELDS = (
 )
 
 
-def _delete_conversations(conversation_ids: list[str]) -> None:
-    if not conversation_ids:
-        return
-    attachments.delete_for_conversations(conversation_ids)
-    db.session.execute(delete(Message).where(Message.conversation_id.in_(conversation_ids)))
-    for model in (AgentReadMark, ConversationActivity):
-        db.session.execute(delete(model).where(model.conversation_id.in_(conversation_ids)))
-    db.session.execute(delete(Conversation).where(Conversation.id.in_(conversation_ids)))
-    outbox.forget_conversations(conversation_ids)
+def _delete_conversations(conversation_ids, *, only=None) -> int:
+    """Delete conversations and everything that hangs off them; how many conversations went.
+
+    ``conversation_ids`` is a list or a SELECT of ids; ``only`` is a condition every deleted
+    conversation must still meet at the moment of deletion (purge's "still closed and expired"),
+    checked again by every statement so nothing else is touched."""
+    if isinstance(conversation_ids, list) and not conversation_ids:
+        return 0
+    targets = select(Conversation.id).where(Conversation.id.in_(conversation_ids))
+    if only is not None:
+        targets = targets.where(only).with_for_update()
+    attachments.delete_for_conversations(targets)
+    outbox.forget_conversations(targets)
+    for model in (Message, AgentReadMark, ConversationActivity):
+        db.session.execute(delete(model).where(model.conversation_id.in_(targets)))
+    condition = Conversation.id.in_(conversation_ids)
+    if only is not None:
+        condition = condition & only
+    return db.session.execute(delete(Conversation).where(condition)).rowcount or 0
 
 
 def clear_personal_data(visitor: Visitor) -> None:
@@ -229,19 +239,9 @@ def _expired(cutoff):
 
 
 def _delete_if_still_expired(batch: list[str], cutoff) -> int:
-    """One batch, in one transaction: the messages of those conversations of ``batch`` that are
-    still expired (their rows locked, so none can be reopened before the commit), then those
-    conversations; how many went."""
-    still_expired = (
-        select(Conversation.id)
-        .where(Conversation.id.in_(batch), _expired(cutoff))
-        .with_for_update()
-    )
-    attachments.delete_for_conversations(still_expired)
-    outbox.forget_conversations(still_expired)
-    db.session.execute(delete(Message).where(Message.conversation_id.in_(still_expired)))
-    gone = db.session.execute(
-        delete(Conversation).where(Conversation.id.in_(batch), _expired(cutoff))
-    )
+    """One batch, in one transaction: those conversations of ``batch`` that are still expired
+    (their rows locked, so none can be reopened before the commit), with everything of theirs;
+    how many went."""
+    gone = _delete_conversations(batch, only=_expired(cutoff))
     db.session.commit()
-    return gone.rowcount or 0
+    return gone
