@@ -218,3 +218,9 @@ def create_first_admin(plain: str, email: str, name: str, password: str) -> Agen
     row.agent_id = agent.id
     db.session.commit()
     return agent
+
+
+def load_active(agent_id: str) -> Agent | None:
+    """The agent with this id while it is active."""
+    agent = by_id(Agent, agent_id)
+    return agent if agent is not None and agent.active else None
