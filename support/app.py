@@ -10,7 +10,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, realtime, safe_json
+from . import cli, http_cache, realtime, safe_json, static_files
 from .admin.views import bp as admin_bp
 from .api import admin_api, health, v1, widget
 from .api.errors import install_api_not_found
@@ -52,6 +52,7 @@ def build_app(config: dict | None = None) -> Flask:
     )
     _init_extensions(app)
     _register_http(app)
+    static_files.init_app(app)  # after Socket.IO's middleware: WhiteNoise answers first
     socketio.on_namespace(VisitorNamespace("/visitor"))
     socketio.on_namespace(AgentNamespace("/agent"))
     cli.init_app(app)
@@ -106,6 +107,7 @@ def _register_http(app: Flask) -> None:
         app.register_blueprint(blueprint)
     install_api_not_found(app)
     app.json = SafeJSONProvider(app)
+    app.session_interface = http_cache.PublicViewsKeepNoSession(app.session_interface)
 
     @app.after_request
     def security_headers(response):

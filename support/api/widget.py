@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, jsonify, request
 
 from ..chat.payloads import VisitorProfile, describe
+from ..http_cache import public, public_response
 from ..ratelimit import limiter
 from ..services import settings, visitors
 from ..services.presence import presence
@@ -19,9 +20,13 @@ bp = Blueprint("widget_api", __name__, url_prefix="/api/widget")
 install_json_errors(bp)
 
 
-def _origin_allowed(origin: str) -> bool:
-    """This server itself, or a site on the allowed list (PROTOCOL §1)."""
-    allowed = settings.allowed_origins(current_app.config["ALLOWED_ORIGINS"])
+CONFIG_MAX_AGE = 5  # `online` follows agents' presence: a browser asks again within seconds
+
+
+def _origin_allowed(origin: str, snapshot: bool = False) -> bool:
+    """This server itself, or a site on the allowed list (PROTOCOL §1); ``snapshot`` for CORS
+    headers on every page view (see ``settings.widget_settings_snapshot``)."""
+    allowed = settings.allowed_origins(current_app.config["ALLOWED_ORIGINS"], snapshot=snapshot)
     own = urlsplit(origin).netloc == request.host
     return allowed is None or own or origin.rstrip("/") in allowed
 
@@ -29,7 +34,7 @@ def _origin_allowed(origin: str) -> bool:
 def _cors_origin() -> str | None:
     """The value for ``Access-Control-Allow-Origin``, or None to send none."""
     origin = request.headers.get("Origin")
-    return origin if origin and _origin_allowed(origin) else None
+    return origin if origin and _origin_allowed(origin, snapshot=True) else None
 
 
 @bp.after_request
@@ -45,13 +50,16 @@ def add_cors_headers(response):
 
 
 @bp.route("/config", methods=["GET", "OPTIONS"])
+@public
 def config():
-    """The contact panel and chat texts, and whether an agent is online."""
+    """The contact panel and chat texts, and whether an agent is online. Asked for on every
+    page view: cached for seconds, then revalidated by an ETag of the body, which changes with
+    the settings and with availability."""
     if request.method == "OPTIONS":
         return "", 204
-    response = jsonify(settings.public_widget_config(online=presence.anyone_online()))
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    document = settings.public_widget_config(online=presence.anyone_online(), snapshot=True)
+    body = current_app.json.dumps(document).encode()
+    return public_response(body, "application/json", CONFIG_MAX_AGE)
 
 
 @bp.route("/visitors", methods=["POST", "OPTIONS"])
