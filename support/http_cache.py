@@ -3,8 +3,10 @@
 Every page view of a site that embeds the widget asks for them, so they are answered with an
 ETag (a repeat view gets ``304 Not Modified`` and no body), a short ``max-age``, a body
 compressed per ``Accept-Encoding`` (each body compressed once, then kept), and never a cookie
-or ``Vary: Cookie``: the session is neither read nor saved for these views (see
-``PublicSessionInterface``).
+or ``Vary: Cookie``: the session is never saved for these views (``PublicViewsKeepNoSession``).
+
+Header work is done by hand here on purpose: Werkzeug's parsers and its ``response.vary`` /
+``cache_control`` helpers cost more than the rest of such an answer (see docs/performance.md).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from flask import Response, request
 
 MAX_KEPT_BODIES = 64  # compressed bodies kept (a few configs and frames, in every encoding)
 ENCODINGS = ("br", "gzip")  # the server's preference when a browser accepts both
+_REFUSED = ("q=0", "q=0.0", "q=0.00", "q=0.000")
 
 
 def _compress(body: bytes, encoding: str) -> bytes:
@@ -49,12 +52,28 @@ class _CompressedBodies:
 _compressed = _CompressedBodies()
 
 
-def _accepted_encoding() -> str | None:
-    accepted = request.accept_encodings
-    for encoding in ENCODINGS:
-        if accepted[encoding]:
-            return encoding
-    return None
+def accepted_encoding(header: str) -> str | None:
+    """The preferred of ``ENCODINGS`` that an ``Accept-Encoding`` header allows (``q=0``
+    refuses one)."""
+    accepted = set()
+    for item in header.lower().split(","):
+        name, _, params = item.partition(";")
+        if params.replace(" ", "") not in _REFUSED:
+            accepted.add(name.strip())
+    return next((encoding for encoding in ENCODINGS if encoding in accepted), None)
+
+
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    """``If-None-Match`` names ``etag`` (the weak comparison RFC 9110 asks for on GET)."""
+    if if_none_match.strip() == "*":
+        return True
+    return any(tag.strip().removeprefix("W/") == f'"{etag}"' for tag in if_none_match.split(","))
+
+
+def add_vary(response: Response, name: str) -> None:
+    """Add ``name`` to ``Vary`` without Werkzeug's re-parsing ``response.vary``."""
+    current = response.headers.get("Vary")
+    response.headers["Vary"] = f"{current}, {name}" if current else name
 
 
 def etag_of(*parts: bytes | str) -> str:
@@ -67,29 +86,31 @@ def etag_of(*parts: bytes | str) -> str:
 
 
 def public_response(
-    body: bytes, mimetype: str, max_age: int, etag: str | None = None, headers: dict | None = None
+    body: bytes,
+    mimetype: str,
+    max_age: int,
+    etag: str | None = None,
+    extra_headers: dict | None = None,
 ) -> Response:
     """``body`` as a public, revalidatable response: 304 when the browser already has this ETag,
     else the body compressed as the browser accepts. The ETag is weak, as the same one covers
     every encoding of the body; ``etag`` defaults to a hash of the body (pass one when the
     response also depends on its headers)."""
     etag = etag or etag_of(body)
-    response = Response(mimetype=mimetype)
-    response.set_etag(etag, weak=True)
-    response.cache_control.public = True
-    response.cache_control.max_age = max_age
-    response.vary.add("Accept-Encoding")
-    response.headers.update(headers or {})
-    if request.if_none_match.contains_weak(etag):
-        response.status_code = 304
-        return response
-    encoding = _accepted_encoding()
+    headers = [
+        ("ETag", f'W/"{etag}"'),
+        ("Cache-Control", f"public, max-age={max_age}"),
+        ("Vary", "Accept-Encoding"),
+        *(extra_headers or {}).items(),
+    ]
+    if etag_matches(request.headers.get("If-None-Match", ""), etag):
+        return Response(status=304, headers=headers, mimetype=mimetype)
+    encoding = accepted_encoding(request.headers.get("Accept-Encoding", ""))
     if encoding:
-        response.set_data(_compressed.get(etag, encoding, body))
-        response.headers["Content-Encoding"] = encoding
-    else:
-        response.set_data(body)
-    return response
+        body = _compressed.get(etag, encoding, body)
+        headers.append(("Content-Encoding", encoding))
+    # Built in one go: each later ``headers[...] =`` scans every header already set.
+    return Response(body, headers=headers, mimetype=mimetype)
 
 
 class PublicViewsKeepNoSession:
@@ -105,6 +126,13 @@ class PublicViewsKeepNoSession:
 
     def __getattr__(self, name):
         return getattr(self.inner, name)
+
+    def open_session(self, app, request):
+        """No cookie, no signature to check: a visitor's page view skips building the
+        serializer (and gets what Flask's own interface would give it: a new, empty session)."""
+        if app.secret_key and self.inner.get_cookie_name(app) not in request.cookies:
+            return self.inner.session_class()
+        return self.inner.open_session(app, request)
 
     def save_session(self, app, session, response) -> None:
         view = app.view_functions.get(request.endpoint) if request.endpoint else None

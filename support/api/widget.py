@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, jsonify, request
 
 from ..chat.payloads import VisitorProfile, describe
-from ..http_cache import public, public_response
+from ..http_cache import add_vary, public, public_response
 from ..ratelimit import limiter
 from ..services import settings, visitors
 from ..services.presence import presence
@@ -41,11 +41,15 @@ def _cors_origin() -> str | None:
 def add_cors_headers(response):
     origin = _cors_origin()
     if origin:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
-        response.headers["Access-Control-Max-Age"] = "600"
-        response.vary.add("Origin")
+        response.headers.extend(  # new headers: no need to look for earlier ones
+            [
+                ("Access-Control-Allow-Origin", origin),
+                ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
+                ("Access-Control-Allow-Headers", "Content-Type"),
+                ("Access-Control-Max-Age", "600"),
+            ]
+        )
+        add_vary(response, "Origin")
     return response
 
 

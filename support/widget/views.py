@@ -70,7 +70,7 @@ def frame() -> Response:
         "text/html",
         FRAME_MAX_AGE,
         etag=etag_of(html, policy),
-        headers={"Content-Security-Policy": policy, "Referrer-Policy": "no-referrer"},
+        extra_headers={"Content-Security-Policy": policy, "Referrer-Policy": "no-referrer"},
     )
 
 
