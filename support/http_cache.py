@@ -130,7 +130,8 @@ class PublicViewsKeepNoSession:
     def open_session(self, app, request):
         """No cookie, no signature to check: a visitor's page view skips building the
         serializer (and gets what Flask's own interface would give it: a new, empty session)."""
-        if app.secret_key and self.inner.get_cookie_name(app) not in request.cookies:
+        cookie = f"{self.inner.get_cookie_name(app)}="
+        if app.secret_key and cookie not in request.environ.get("HTTP_COOKIE", ""):
             return self.inner.session_class()
         return self.inner.open_session(app, request)
 

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, jsonify, request
 
 from ..chat.payloads import VisitorProfile, describe
-from ..http_cache import add_vary, public, public_response
+from ..http_cache import add_vary, etag_of, public, public_response
 from ..ratelimit import limiter
 from ..services import settings, visitors
 from ..services.presence import presence
@@ -27,8 +27,9 @@ def _origin_allowed(origin: str, snapshot: bool = False) -> bool:
     """This server itself, or a site on the allowed list (PROTOCOL §1); ``snapshot`` for CORS
     headers on every page view (see ``settings.widget_settings_snapshot``)."""
     allowed = settings.allowed_origins(current_app.config["ALLOWED_ORIGINS"], snapshot=snapshot)
-    own = urlsplit(origin).netloc == request.host
-    return allowed is None or own or origin.rstrip("/") in allowed
+    if allowed is None:
+        return True
+    return urlsplit(origin).netloc == request.host or origin.rstrip("/") in allowed
 
 
 def _cors_origin() -> str | None:
@@ -62,8 +63,23 @@ def config():
     if request.method == "OPTIONS":
         return "", 204
     document = settings.public_widget_config(online=presence.anyone_online(), snapshot=True)
-    body = current_app.json.dumps(document).encode()
-    return public_response(body, "application/json", CONFIG_MAX_AGE)
+    body, etag = _serialized(document)
+    return public_response(body, "application/json", CONFIG_MAX_AGE, etag=etag)
+
+
+_last_config: tuple[dict | None, bytes, str] = (None, b"", "")
+
+
+def _serialized(document: dict) -> tuple[bytes, str]:
+    """The JSON body and ETag of ``document``, kept while it does not change (nearly every
+    page view asks for the same one; comparing is cheaper than serializing and hashing)."""
+    global _last_config
+    last, body, etag = _last_config
+    if document != last:
+        body = current_app.json.dumps(document).encode()
+        etag = etag_of(body)
+        _last_config = (document, body, etag)
+    return body, etag
 
 
 @bp.route("/visitors", methods=["POST", "OPTIONS"])
