@@ -148,7 +148,7 @@ class _Recorder:
     browser's cache and which went over the network, with their status."""
 
     def __init__(self, page, origin: str) -> None:
-        self.origin, self.seen = origin, {}
+        self.origin, self.seen, self.wire_status = origin, {}, {}
         cdp = page.context.new_cdp_session(page)
         cdp.send("Network.enable")
         cdp.on("Network.requestWillBeSent", self._sent)
@@ -176,15 +176,15 @@ class _Recorder:
     def _on_the_wire(self, event) -> None:
         """The status as it came over the network (a revalidated copy is reported as the cached
         200 by ``responseReceived``, but arrived as a 304)."""
-        entry = self.seen.get(event["requestId"])
-        if entry is not None:
-            entry["wire_status"] = event["statusCode"]
+        self.wire_status[event["requestId"]] = event["statusCode"]  # may come first
 
     def take(self) -> list[dict]:
-        entries, self.seen = list(self.seen.values()), {}
-        for entry in entries:
-            if "wire_status" in entry:
-                entry["status"] = entry.pop("wire_status")
+        entries = []
+        for request_id, entry in self.seen.items():
+            if request_id in self.wire_status:
+                entry["status"] = self.wire_status[request_id]
+            entries.append(entry)
+        self.seen, self.wire_status = {}, {}
         return entries
 
 
@@ -195,7 +195,7 @@ def _view(page, recorder: _Recorder, url: str) -> list[dict]:
         state="attached"
     )
     page.wait_for_load_state("networkidle")
-    time.sleep(0.5)
+    time.sleep(1)
     return recorder.take()
 
 
