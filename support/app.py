@@ -38,9 +38,25 @@ def resource_dir(name: str) -> str:
     return str(packaged if packaged.is_dir() else PACKAGE_DIR.parent / name)
 
 
+class SupportFlask(Flask):
+    """Flask, remembering which handlers need no async wrapper. Flask asks ``inspect`` again
+    for every before/after-request function, teardown and view on every request: a tenth of
+    what a page view's config or frame costs the server."""
+
+    def ensure_sync(self, func):
+        cache = self.__dict__.setdefault("_sync_handlers", {})
+        try:
+            return cache[func]
+        except KeyError:
+            cache[func] = wrapped = super().ensure_sync(func)
+            return wrapped
+        except TypeError:  # an unhashable callable
+            return super().ensure_sync(func)
+
+
 def build_app(config: dict | None = None) -> Flask:
     """A new application; safe to call many times (tests), as nothing registers on import."""
-    app = Flask(
+    app = SupportFlask(
         "support",
         instance_path=os.environ.get("SUPPORT_INSTANCE_PATH") or None,
         template_folder=resource_dir("templates"),

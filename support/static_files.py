@@ -28,6 +28,7 @@ import posixpath
 import re
 import shutil
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -202,8 +203,21 @@ def build(source: Path, cache_root: Path) -> StaticBuild:
                 raise
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+        _remove_old_builds(cache_root, keep=target)
     manifest = json.loads(manifest_path.read_text())
     return StaticBuild(target, manifest["fingerprinted"], manifest["hashes"])
+
+
+OLD_BUILD_SECONDS = 7 * 24 * 3600
+
+
+def _remove_old_builds(cache_root: Path, keep: Path) -> None:
+    """Builds of earlier releases, once no process can still be serving them (a week: a
+    rolling deploy may run two releases side by side for a while)."""
+    now = time.time()
+    for folder in cache_root.iterdir():
+        if folder != keep and folder.is_dir() and now - folder.stat().st_mtime > OLD_BUILD_SECONDS:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _headers_for(static: StaticBuild, immutable_urls: set[str]):

@@ -8,7 +8,9 @@ Checked against the app and against a real ``support serve`` process."""
 from __future__ import annotations
 
 import gzip
+import os
 import re
+import time
 from pathlib import Path
 
 import brotli
@@ -220,3 +222,16 @@ def test_a_build_is_reused_and_compressed_only_where_it_pays(tmp_path):
     assert (first.folder / "big.css.br").is_file() and (first.folder / "big.css.gz").is_file()
     assert not (first.folder / "tiny.txt.gz").exists()
     assert static_files.build(source, tmp_path / "cache") == first
+
+
+def test_builds_of_earlier_releases_are_removed_after_a_week(tmp_path):
+    source, cache = tmp_path / "static", tmp_path / "cache"
+    write(source, "a.css", "a {}\n")
+    old = static_files.build(source, cache).folder
+    recent = cache / "recent-release"
+    recent.mkdir()
+    week_ago = time.time() - static_files.OLD_BUILD_SECONDS - 60
+    os.utime(old, (week_ago, week_ago))
+    write(source, "a.css", "b {}\n")
+    static_files.build(source, cache)
+    assert not old.exists() and recent.exists()
