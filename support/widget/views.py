@@ -8,6 +8,8 @@ content from ``/api/widget/config`` at run time, which keeps these views thin an
 
 from __future__ import annotations
 
+import functools
+
 from flask import Blueprint, Response, current_app, render_template
 
 from ..http_cache import etag_of, public, public_response
@@ -57,6 +59,12 @@ def _frame_html() -> bytes:
     return cached
 
 
+@functools.lru_cache(maxsize=32)
+def _frame_etag(html: bytes, policy: str) -> str:
+    """Kept: the page and its policy change rarely, and every page view asks."""
+    return etag_of(html, policy)
+
+
 @bp.get("/widget/frame")
 @public
 def frame() -> Response:
@@ -69,7 +77,7 @@ def frame() -> Response:
         html,
         "text/html",
         FRAME_MAX_AGE,
-        etag=etag_of(html, policy),
+        etag=_frame_etag(html, policy),
         extra_headers={"Content-Security-Policy": policy, "Referrer-Policy": "no-referrer"},
     )
 
