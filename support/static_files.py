@@ -28,6 +28,7 @@ import posixpath
 import re
 import shutil
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -189,7 +190,11 @@ def _write_build(source: Path, names: list[str], target: Path) -> None:
 def build(source: Path, cache_root: Path) -> StaticBuild:
     """The build of ``source`` under ``cache_root``, made now unless one exists already."""
     names = _source_files(source)
-    target = cache_root / _digest(source, names)
+    digest = _digest(source, names)
+    earlier = _built_here.get(digest)
+    if earlier is not None and (earlier.folder / "manifest.json").is_file():
+        return earlier  # another app of this process (tests) built the same files
+    target = cache_root / digest
     manifest_path = target / "manifest.json"
     if not manifest_path.is_file():
         cache_root.mkdir(parents=True, exist_ok=True)
@@ -205,7 +210,11 @@ def build(source: Path, cache_root: Path) -> StaticBuild:
             shutil.rmtree(scratch, ignore_errors=True)
         _remove_old_builds(cache_root, keep=target)
     manifest = json.loads(manifest_path.read_text())
-    return StaticBuild(target, manifest["fingerprinted"], manifest["hashes"])
+    _built_here[digest] = StaticBuild(target, manifest["fingerprinted"], manifest["hashes"])
+    return _built_here[digest]
+
+
+_built_here: dict[str, StaticBuild] = {}  # digest -> build, for apps made later in this process
 
 
 OLD_BUILD_SECONDS = 7 * 24 * 3600
@@ -239,27 +248,61 @@ def _headers_for(static: StaticBuild, immutable_urls: set[str]):
     return add_headers
 
 
-def init_app(app) -> StaticBuild:
-    """Build the static files, serve them (and ``/widget.js``) through WhiteNoise in front of
-    the app, and make ``url_for('static', …)`` return fingerprinted URLs."""
-    static = build(Path(app.static_folder), Path(app.instance_path) / "static-build")
-    prefix = app.static_url_path.rstrip("/") + "/"
-    immutable_urls = {prefix + hashed for hashed in static.fingerprinted.values()}
-    whitenoise = WhiteNoise(
-        app.wsgi_app,
-        max_age=PLAIN_NAME_MAX_AGE,
-        add_headers_function=_headers_for(static, immutable_urls),
-        mimetypes={".js": JAVASCRIPT, ".mjs": JAVASCRIPT},
-    )
-    whitenoise.add_files(str(static.folder), prefix=prefix)
-    whitenoise.files.pop(prefix + "manifest.json", None)
-    whitenoise.add_file_to_dictionary(LOADER_URL, str(static.folder / LOADER_FILE))
-    app.wsgi_app = whitenoise
+class StaticServing:
+    """The build and its WhiteNoise, made on first use: by ``support serve`` before it listens,
+    or by the first request or ``url_for('static', …)``. Commands that serve nothing
+    (``create-agent``, ``purge``, tests that only call services) never build."""
+
+    def __init__(self, app) -> None:
+        self.app, self.next_app = app, app.wsgi_app
+        self._build: StaticBuild | None = None
+        self._whitenoise: WhiteNoise | None = None
+        self._lock = threading.Lock()
+
+    def build(self) -> StaticBuild:
+        if self._build is None:
+            with self._lock:
+                if self._build is None:
+                    self._whitenoise, self._build = self._make()
+        return self._build
+
+    def _make(self) -> tuple[WhiteNoise, StaticBuild]:
+        app = self.app
+        static = build(Path(app.static_folder), Path(app.instance_path) / "static-build")
+        prefix = app.static_url_path.rstrip("/") + "/"
+        immutable_urls = {prefix + hashed for hashed in static.fingerprinted.values()}
+        whitenoise = WhiteNoise(
+            self.next_app,
+            max_age=PLAIN_NAME_MAX_AGE,
+            add_headers_function=_headers_for(static, immutable_urls),
+            mimetypes={".js": JAVASCRIPT, ".mjs": JAVASCRIPT},
+        )
+        whitenoise.add_files(str(static.folder), prefix=prefix)
+        whitenoise.files.pop(prefix + "manifest.json", None)
+        whitenoise.add_file_to_dictionary(LOADER_URL, str(static.folder / LOADER_FILE))
+        return whitenoise, static
+
+    def __call__(self, environ, start_response):
+        if self._whitenoise is None:
+            self.build()
+        return self._whitenoise(environ, start_response)
+
+
+def init_app(app) -> StaticServing:
+    """Serve the built static files (and ``/widget.js``) through WhiteNoise in front of the
+    app, and make ``url_for('static', …)`` return fingerprinted URLs."""
+    serving = StaticServing(app)
+    app.wsgi_app = serving
 
     @app.url_defaults
     def fingerprinted_static_url(endpoint: str, values: dict) -> None:
         if endpoint == "static" and "filename" in values:
-            values["filename"] = static.url_path(values["filename"])
+            values["filename"] = serving.build().url_path(values["filename"])
 
-    app.extensions["support.static"] = static
-    return static
+    app.extensions["support.static"] = serving
+    return serving
+
+
+def prepare(app) -> StaticBuild:
+    """Build now (``support serve``, so the first visitor does not wait for it)."""
+    return app.extensions["support.static"].build()
