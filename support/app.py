@@ -10,7 +10,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, http_guard, log_safety, realtime, safe_json
+from . import cli, http_cache, http_guard, log_safety, realtime, safe_json, static_files
 from .admin.views import bp as admin_bp
 from .api import admin_api, health, routing_api, v1, webhooks_api, widget
 from .api import attachments as attachments_api
@@ -43,9 +43,25 @@ def resource_dir(name: str) -> str:
     return str(packaged if packaged.is_dir() else PACKAGE_DIR.parent / name)
 
 
+class SupportFlask(Flask):
+    """Flask, remembering which handlers need no async wrapper. Flask asks ``inspect`` again
+    for every before/after-request function, teardown and view on every request: a tenth of
+    what a page view's config or frame costs the server."""
+
+    def ensure_sync(self, func):
+        cache = self.__dict__.setdefault("_sync_handlers", {})
+        try:
+            return cache[func]
+        except KeyError:
+            cache[func] = wrapped = super().ensure_sync(func)
+            return wrapped
+        except TypeError:  # an unhashable callable
+            return super().ensure_sync(func)
+
+
 def build_app(config: dict | None = None) -> Flask:
     """A new application; safe to call many times (tests), as nothing registers on import."""
-    app = Flask(
+    app = SupportFlask(
         "support",
         instance_path=os.environ.get("SUPPORT_INSTANCE_PATH") or None,
         template_folder=resource_dir("templates"),
@@ -59,6 +75,7 @@ def build_app(config: dict | None = None) -> Flask:
     _init_extensions(app)
     _register_http(app)
     http_guard.install(app)
+    static_files.init_app(app)  # after Socket.IO's middleware: WhiteNoise answers first
     socketio.on_namespace(VisitorNamespace("/visitor"))
     socketio.on_namespace(AgentNamespace("/agent"))
     cli.init_app(app)
@@ -128,6 +145,7 @@ def _register_http(app: Flask) -> None:
     app.register_blueprint(mail_links_bp)
     install_api_not_found(app)
     app.json = SafeJSONProvider(app)
+    app.session_interface = http_cache.PublicViewsKeepNoSession(app.session_interface)
 
     @app.after_request
     def security_headers(response):

@@ -62,7 +62,7 @@ def cli() -> None:
 @click.option("--port", default=5000, type=click.IntRange(1, 65535), show_default=True)
 def serve(host: str, port: int) -> None:
     app = _app()
-    from . import serving
+    from . import serving, static_files
     from .services import agents
 
     with app.app_context():
@@ -77,6 +77,7 @@ def serve(host: str, port: int) -> None:
         f"Support is serving on http://{host}:{port}  (demo page: /demo, dashboard: /dashboard/)"
     )
     _start_retention(app)
+    static_files.prepare(app)
     _start_routing(app)
     _start_outbox(app)
     _start_hours_watch(app)

@@ -164,7 +164,8 @@
 
   /* ---- configuration */
   function loadConfig() {
-    return fetch("/api/widget/config", { cache: "no-store" })
+    /* The HTTP cache keeps it for seconds and then revalidates it (ETag): cheap for the server. */
+    return fetch("/api/widget/config")
       .then(function (r) { return r.json(); })
       .then(applyConfig)
       .catch(function () { /* keep what is shown */ });

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, jsonify, request
 
 from ..chat.payloads import VisitorProfile, describe
+from ..http_cache import add_vary, etag_of, public, public_response
 from ..ratelimit import limiter
 from ..services import settings, visitors
 from ..services.presence import presence
@@ -19,39 +20,66 @@ bp = Blueprint("widget_api", __name__, url_prefix="/api/widget")
 install_json_errors(bp)
 
 
-def _origin_allowed(origin: str) -> bool:
-    """This server itself, or a site on the allowed list (PROTOCOL §1)."""
-    allowed = settings.allowed_origins(current_app.config["ALLOWED_ORIGINS"])
-    own = urlsplit(origin).netloc == request.host
-    return allowed is None or own or origin.rstrip("/") in allowed
+CONFIG_MAX_AGE = 5  # `online` follows agents' presence: a browser asks again within seconds
+
+
+def _origin_allowed(origin: str, snapshot: bool = False) -> bool:
+    """This server itself, or a site on the allowed list (PROTOCOL §1); ``snapshot`` for CORS
+    headers on every page view (see ``settings.widget_settings_snapshot``)."""
+    allowed = settings.allowed_origins(current_app.config["ALLOWED_ORIGINS"], snapshot=snapshot)
+    if allowed is None:
+        return True
+    return urlsplit(origin).netloc == request.host or origin.rstrip("/") in allowed
 
 
 def _cors_origin() -> str | None:
     """The value for ``Access-Control-Allow-Origin``, or None to send none."""
     origin = request.headers.get("Origin")
-    return origin if origin and _origin_allowed(origin) else None
+    return origin if origin and _origin_allowed(origin, snapshot=True) else None
 
 
 @bp.after_request
 def add_cors_headers(response):
     origin = _cors_origin()
     if origin:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
-        response.headers["Access-Control-Max-Age"] = "600"
-        response.vary.add("Origin")
+        response.headers.extend(  # new headers: no need to look for earlier ones
+            [
+                ("Access-Control-Allow-Origin", origin),
+                ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
+                ("Access-Control-Allow-Headers", "Content-Type"),
+                ("Access-Control-Max-Age", "600"),
+            ]
+        )
+        add_vary(response, "Origin")
     return response
 
 
 @bp.route("/config", methods=["GET", "OPTIONS"])
+@public
 def config():
-    """The contact panel and chat texts, and whether an agent is online."""
+    """The contact panel and chat texts, and whether an agent is online. Asked for on every
+    page view: cached for seconds, then revalidated by an ETag of the body, which changes with
+    the settings and with availability."""
     if request.method == "OPTIONS":
         return "", 204
-    response = jsonify(settings.public_widget_config(online=presence.anyone_online()))
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    document = settings.public_widget_config(online=presence.anyone_online(), snapshot=True)
+    body, etag = _serialized(document)
+    return public_response(body, "application/json", CONFIG_MAX_AGE, etag=etag)
+
+
+_last_config: tuple[dict | None, bytes, str] = (None, b"", "")
+
+
+def _serialized(document: dict) -> tuple[bytes, str]:
+    """The JSON body and ETag of ``document``, kept while it does not change (nearly every
+    page view asks for the same one; comparing is cheaper than serializing and hashing)."""
+    global _last_config
+    last, body, etag = _last_config
+    if document != last:
+        body = current_app.json.dumps(document).encode()
+        etag = etag_of(body)
+        _last_config = (document, body, etag)
+    return body, etag
 
 
 @bp.route("/visitors", methods=["POST", "OPTIONS"])

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import copy
 import re
+import time
+import weakref
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -90,13 +92,34 @@ def save_widget_settings(values: dict, *, online: bool = False) -> dict:
     merged = _merge(DEFAULT_WIDGET, values)
     events.record(db.session, "settings_changed", config=_public_config(merged, online))
     db.session.commit()
+    _snapshots.pop(db.engine, None)
     return widget_settings()
 
 
-def allowed_origins(default: str) -> list[str] | None:
+SNAPSHOT_SECONDS = 1.0
+_snapshots: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine -> (time, settings)
+
+
+def widget_settings_snapshot() -> dict:
+    """The settings as read at most ``SNAPSHOT_SECONDS`` ago, for what every page view asks
+    (the widget's config, its frame's embedding policy): one query a second instead of one per
+    request. The process that saves new settings sees them at once, others within a second.
+    Callers must not change the returned document."""
+    engine = db.engine
+    read_at, value = _snapshots.get(engine, (0.0, None))
+    now = time.monotonic()
+    if value is None or now - read_at > SNAPSHOT_SECONDS:
+        value = widget_settings()
+        _snapshots[engine] = (now, value)
+    return value
+
+
+def allowed_origins(default: str, *, snapshot: bool = False) -> list[str] | None:
     """The origins allowed to embed the widget; None means any. ``default`` is
-    ``SUPPORT_ALLOWED_ORIGINS``, used until an admin sets a list."""
-    stored = widget_settings().get("allowed_origins")
+    ``SUPPORT_ALLOWED_ORIGINS``, used until an admin sets a list. ``snapshot``: from
+    ``widget_settings_snapshot`` (public page-view paths)."""
+    document = widget_settings_snapshot() if snapshot else widget_settings()
+    stored = document.get("allowed_origins")
     raw = stored if stored is not None else default
     if isinstance(raw, str):
         raw = [part.strip() for part in raw.split(",")]
@@ -107,9 +130,10 @@ def allowed_origins(default: str) -> list[str] | None:
     return [o for o in origins if is_plain_origin(o)]
 
 
-def public_widget_config(online: bool) -> dict:
-    """What ``GET /api/widget/config`` answers (PROTOCOL §3), plus layout and hours."""
-    return _public_config(widget_settings(), online)
+def public_widget_config(online: bool, *, snapshot: bool = False) -> dict:
+    """What ``GET /api/widget/config`` answers (PROTOCOL §3), plus layout and hours.
+    ``snapshot``: from ``widget_settings_snapshot`` (the page-view path)."""
+    return _public_config(widget_settings_snapshot() if snapshot else widget_settings(), online)
 
 
 def _public_config(settings: dict, agents_online: bool) -> dict:

@@ -1,4 +1,5 @@
-"""The widget's loader (``/widget.js``), its frame (``/widget/frame``) and the ``/demo`` page.
+"""The widget's frame (``/widget/frame``) and the ``/demo`` page (WhiteNoise serves the loader,
+``/widget.js``: see ``support.static_files``).
 
 The loader runs on customers' pages; the frame is this server's own page inside an iframe, so its
 CSS, socket and storage stay apart from the host. Both are static files: the frame reads its
@@ -7,13 +8,14 @@ content from ``/api/widget/config`` at run time, which keeps these views thin an
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, send_from_directory
+import functools
 
+from flask import Blueprint, Response, current_app, render_template
+
+from ..http_cache import etag_of, public, public_response
 from ..services import settings
 
 bp = Blueprint("widget", __name__)
-
-LOADER_FILE = "widget/loader.js"
 
 
 def frame_ancestors(allowed: list[str] | None) -> str:
@@ -41,28 +43,47 @@ def frame_policy(allowed: list[str] | None) -> str:
     )
 
 
-@bp.get("/widget.js")
-def loader() -> Response:
-    """The embed loader. Short cache so a new release reaches sites within minutes."""
-    response = send_from_directory(
-        current_app.static_folder, LOADER_FILE, mimetype="application/javascript", max_age=300
-    )
-    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
-    return response
+FRAME_MAX_AGE = 60  # a changed list of allowed origins reaches cached frames within a minute
+
+
+def _frame_html() -> bytes:
+    """The frame's page, rendered once per process (it names only fingerprinted static files);
+    again on every request while templates reload (development)."""
+    if current_app.jinja_env.auto_reload:
+        return render_template("widget/frame.html").encode()
+    cached = current_app.extensions.get("support.frame_html")
+    if cached is None:
+        cached = current_app.extensions["support.frame_html"] = render_template(
+            "widget/frame.html"
+        ).encode()
+    return cached
+
+
+@functools.lru_cache(maxsize=32)
+def _frame_etag(html: bytes, policy: str) -> str:
+    """Kept: the page and its policy change rarely, and every page view asks."""
+    return etag_of(html, policy)
 
 
 @bp.get("/widget/frame")
+@public
 def frame() -> Response:
-    """The widget itself, loaded by the loader in an iframe."""
-    allowed = settings.allowed_origins(current_app.config["ALLOWED_ORIGINS"])
-    response = Response(render_template("widget/frame.html"))
-    response.headers["Content-Security-Policy"] = frame_policy(allowed)
-    response.headers["Cache-Control"] = "no-cache"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    """The widget itself, loaded by the loader in an iframe. The same for every visitor, so it
+    is cached briefly and revalidated by an ETag covering the page and its embedding policy."""
+    allowed = settings.allowed_origins(current_app.config["ALLOWED_ORIGINS"], snapshot=True)
+    policy = frame_policy(allowed)
+    html = _frame_html()
+    return public_response(
+        html,
+        "text/html",
+        FRAME_MAX_AGE,
+        etag=_frame_etag(html, policy),
+        extra_headers={"Content-Security-Policy": policy, "Referrer-Policy": "no-referrer"},
+    )
 
 
 @bp.get("/demo")
+@public
 def demo() -> str:
     """A sample news article with the widget embedded, to see the whole thing in a minute."""
     return render_template("widget/demo.html")
