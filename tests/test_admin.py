@@ -169,7 +169,7 @@ def test_agents_get_a_styled_forbidden_page_with_a_way_back(agent_client):
     answer = agent_client.get("/admin/")
     page = answer.get_data(as_text=True)
     assert answer.status_code == 403 and "Admins only" in page
-    assert 'href="/dashboard/"' in page and "admin.css" in page
+    assert 'href="/dashboard/"' in page and "/static/admin/admin." in page
     assert "script-src 'self'" in answer.headers["Content-Security-Policy"]
 
 
