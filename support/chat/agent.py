@@ -8,7 +8,7 @@ from flask_socketio import join_room
 from socketio.exceptions import ConnectionRefusedError  # noqa: A004 (the one python-socketio sends to the client)
 
 from ..serializers import conversation_dict, message_dict, visitor_detail_dict
-from ..services import agents, canned, conversations, receipts
+from ..services import agents, canned, conversations, messages, receipts
 from ..services.errors import Unauthorized
 from ..services.presence import presence
 from . import payloads
@@ -120,10 +120,10 @@ class AgentNamespace(EventNamespace):
 
     def on_message_send(self, payload):
         data = payloads.AgentMessage.model_validate(payload)
-        message, _ = conversations.post_agent_message(
+        posted = messages.send_agent_message(
             self._agent(), data.conversation_id, data.client_id, data.body, private=data.private
         )
-        return {"message": message_dict(message)}
+        return {"message": posted.message}
 
     def on_typing(self, payload):
         data = payloads.AgentTyping.model_validate(payload)

@@ -6,8 +6,8 @@ from flask import current_app, request
 from flask_socketio import join_room
 from socketio.exceptions import ConnectionRefusedError  # noqa: A004 (the one python-socketio sends to the client)
 
-from ..serializers import conversation_dict, message_dict, visitor_dict
-from ..services import conversations, receipts, visitors
+from ..serializers import conversation_dict, message_dict, public_conversation, visitor_dict
+from ..services import conversations, messages, receipts, visitors
 from ..services.errors import Unauthorized
 from ..services.settings import allowed_origins
 from . import payloads
@@ -58,9 +58,14 @@ class VisitorNamespace(EventNamespace):
     def on_disconnect(self, reason=None):
         self.identities.pop(request.sid, None)
 
-    def _visitor(self):
+    def _visitor_id(self) -> str:
         visitor_id = self.identities.get(request.sid)
-        visitor = visitors.visitor_by_id(visitor_id) if visitor_id else None
+        if visitor_id is None:
+            raise Unauthorized("this visitor no longer exists")
+        return visitor_id
+
+    def _visitor(self):
+        visitor = visitors.visitor_by_id(self._visitor_id())
         if visitor is None:
             raise Unauthorized("this visitor no longer exists")
         return visitor
@@ -77,11 +82,11 @@ class VisitorNamespace(EventNamespace):
         }
 
     def on_message_send(self, payload):
+        """The hot path: the visitor's id (known since connect) is all it needs; the message's
+        transaction refuses a visitor erased since."""
         data = payloads.VisitorMessage.model_validate(payload)
-        message, conversation = conversations.post_visitor_message(
-            self._visitor(), data.client_id, data.body
-        )
-        return {"message": message_dict(message), "conversation": conversation_dict(conversation)}
+        posted = messages.send_visitor_message(self._visitor_id(), data.client_id, data.body)
+        return {"message": posted.message, "conversation": public_conversation(posted.conversation)}
 
     def on_typing(self, payload):
         data = payloads.Typing.model_validate(payload)
