@@ -54,6 +54,7 @@ class Step:
     delivered: int = 0
     errors: int = 0
     achieved: float = 0.0
+    server_cpu_ms: float | None = None  # the server's CPU time per message sent
     ack_ms: dict = field(default_factory=dict)
     delivery_ms: dict = field(default_factory=dict)
     sustained: bool = False
@@ -78,6 +79,16 @@ def percentiles(samples: list[float]) -> dict:
         return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
 
     return {"p50": round(statistics.median(ordered), 2), "p95": at(0.95), "p99": at(0.99)}
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time used so far by these processes (from /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
 
 
 def pin(pid: int, cpu: int) -> None:
@@ -147,6 +158,7 @@ class Load:
         """Send ``rate`` messages a second for ``duration`` seconds, round-robin over the
         visitors, on the clock; then wait up to ``drain`` seconds for the stragglers."""
         self.reset()
+        cpu_before = cpu_seconds(self.endpoint.pids)
         total = max(1, round(rate * duration))
         start = time.perf_counter()
         sent = 0
@@ -162,7 +174,9 @@ class Load:
             len(self.acked) < total or len(self.delivered) < total
         ):
             await asyncio.sleep(0.01)
-        return self.summarise(rate, total, start, duration)
+        step = self.summarise(rate, total, start, duration)
+        step.server_cpu_ms = round((cpu_seconds(self.endpoint.pids) - cpu_before) * 1000 / total, 3)
+        return step
 
     def summarise(self, rate: int, total: int, start: float, duration: float) -> Step:
         acks = [(t - self.scheduled[c]) * 1000 for c, t in self.acked.items()]
@@ -312,7 +326,12 @@ def measure(name: str, args, log) -> dict:
     finally:
         target.stop()
     sustained = [s.rate for s in steps if s.sustained]
-    return {"steps": [asdict(s) for s in steps], "capacity": max(sustained, default=0)}
+    costs = [s.server_cpu_ms for s in steps if s.rate >= 100 and s.server_cpu_ms]
+    return {
+        "steps": [asdict(s) for s in steps],
+        "capacity": max(sustained, default=0),
+        "server_cpu_ms_per_message": round(statistics.median(costs), 3) if costs else None,
+    }
 
 
 def format_step(step: Step) -> str:
@@ -320,7 +339,8 @@ def format_step(step: Step) -> str:
     return (
         f"  {step.rate:>5}/s  achieved {step.achieved:>7.1f}/s  "
         f"ack p50 {a['p50']} p99 {a['p99']}  delivery p50 {d['p50']} p95 {d['p95']} "
-        f"p99 {d['p99']} ms  errors {step.errors}  {'ok' if step.sustained else 'MISSED'}"
+        f"p99 {d['p99']} ms  errors {step.errors}  server CPU {step.server_cpu_ms} ms/msg  "
+        f"{'ok' if step.sustained else 'MISSED'}"
     )
 
 
@@ -394,12 +414,16 @@ def machine() -> dict:
 
 
 def print_table(results: dict, rows: list[dict], log) -> None:
-    log("\n| target | capacity (msg/s) | delivery p50 / p99 at 100/s |")
-    log("| --- | --- | --- |")
+    log("\n| target | capacity (msg/s) | delivery p50 / p99 at 100/s | server CPU per message |")
+    log("| --- | --- | --- | --- |")
     for name, result in results.items():
         steps = {s["rate"]: s for s in result["steps"]}
         at100 = steps.get(100, {}).get("delivery_ms", {})
-        log(f"| {name} | {result['capacity']} | {at100.get('p50')} / {at100.get('p99')} ms |")
+        cpu = result.get("server_cpu_ms_per_message")
+        log(
+            f"| {name} | {result['capacity']} | {at100.get('p50')} / {at100.get('p99')} ms "
+            f"| {cpu} ms |"
+        )
     log("\n| issue 9 target | measured | wanted | |")
     log("| --- | --- | --- | --- |")
     for row in rows:
