@@ -318,7 +318,7 @@ def measure(name: str, args, log) -> dict:
     target = make_target(name, workdir, args.visitors)
     try:
         endpoint = target.start()
-        log(f"--- {name}: {len(endpoint.hosts)} process(es), {args.visitors} visitors")
+        log(f"--- {name}: pids {endpoint.pids}, {args.visitors} visitors")
         steps = asyncio.run(drive(endpoint, args.rates, args.duration, log))
     except Exception as error:  # a database or Redis that is not there: say so, go on
         log(f"--- {name}: not measured ({error!r})")
