@@ -95,4 +95,4 @@ if __name__ == "__main__":
     args = parser.parse_args()
     listener = eventlet.listen(("127.0.0.1", args.port))
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    eventlet.wsgi.server(listener, app, log_output=False, max_size=10_000)
+    eventlet.wsgi.server(listener, app, log_output=False, max_size=20_000)

@@ -50,7 +50,7 @@ def patch_for_serving() -> None:
     make_psycopg_cooperative(mode)
 
 
-MAX_CONNECTIONS = 10_000
+MAX_CONNECTIONS = 20_000
 
 
 def raise_connection_cap(wanted: int = MAX_CONNECTIONS) -> None:
