@@ -96,6 +96,19 @@ def ping_on_timers() -> None:
     engineio_socket.Socket.schedule_ping = schedule_ping
 
 
+def freeze_startup_heap() -> None:
+    """Keep the garbage collector off everything that lives as long as the process.
+
+    Python's full collections walk every tracked object; after start-up that is the whole of
+    Flask, SQLAlchemy, pydantic and the app's schemas, and each full collection stopped the
+    event loop (every socket) for about 100 ms under load. ``gc.freeze`` moves what exists now
+    to a generation the collector never scans; objects made later are collected as before."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 class InFlight:
     """Counts the Socket.IO handlers running right now, so a stopping process can wait for
     them."""
@@ -285,6 +298,7 @@ def run(app, host: str, port: int) -> None:
     track_events(socketio)
     if mode == "eventlet":
         ping_on_timers()
+    freeze_startup_heap()
     stop = _StopFlag()
     stop.install()
     server_class = _EventletServer if mode == "eventlet" else _GeventServer
