@@ -93,3 +93,17 @@ def test_an_unknown_sqlite_durability_setting_is_refused(tmp_path):
     config = {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "SECRET_KEY": "x"}
     with pytest.raises(ValueError, match="SUPPORT_SQLITE_SYNCHRONOUS"):
         create_app(config | {"ASYNC_MODE": "threading", "SQLITE_SYNCHRONOUS": "OFF; DROP"})
+
+
+def test_serving_keeps_the_collector_off_the_start_up_heap(app):
+    """Full collections walked every start-up object and stopped the event loop for ~100 ms
+    under load; ``support serve`` freezes what exists before it starts serving."""
+    import gc
+
+    from support.serving import freeze_startup_heap
+
+    try:
+        freeze_startup_heap()
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
