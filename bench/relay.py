@@ -276,10 +276,12 @@ class SupportTarget(Target):
     def start(self) -> Endpoint:
         env = {"SUPPORT_LIMIT_VISITOR_MESSAGES": "0", **self.env}
         if self.count > 1:
+            channel = f"support-bench-{os.getpid()}"
             env |= {
                 "SUPPORT_MESSAGE_QUEUE": helpers.redis_test_url(),
-                "SUPPORT_MESSAGE_QUEUE_CHANNEL": f"support-bench-{os.getpid()}",
+                "SUPPORT_MESSAGE_QUEUE_CHANNEL": channel,
             }
+            self.cleanup.append(lambda: forget_redis_keys(channel))
         first = helpers.Server.start(self.workdir, env, database_url=self._database_url())
         self.processes.append(first)
         for _ in range(self.count - 1):
@@ -291,6 +293,15 @@ class SupportTarget(Target):
         return Endpoint(
             hosts, tokens, first.token("alice"), [s.process.pid for s in self.processes]
         )
+
+
+def forget_redis_keys(channel: str) -> None:
+    """Delete what the processes kept in Redis (presence, limits) under their channel."""
+    import redis
+
+    client = redis.Redis.from_url(helpers.redis_test_url())
+    for key in client.scan_iter(match=f"support:{channel}:*", count=500):
+        client.delete(key)
 
 
 def make_target(name: str, workdir: Path, visitors: int) -> Target:
