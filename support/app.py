@@ -99,7 +99,7 @@ def _async_mode(app: Flask) -> str:
 def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
-        configure_sqlite(db.engine)
+        configure_sqlite(db.engine, app.config["SQLITE_SYNCHRONOUS"])
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)

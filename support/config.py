@@ -47,6 +47,7 @@ DEFAULTS = {
     "LIMIT_TRANSCRIPT_MAILS": "3/hour",
     "TRUSTED_PROXIES": 0,
     "MAX_REQUEST_BYTES": 1048576,
+    "SQLITE_SYNCHRONOUS": "NORMAL",
 }
 
 
@@ -87,10 +88,16 @@ def normalise_database_url(url: str) -> str:
 
 def engine_options(url: str) -> dict:
     """Engine settings per backend. SQLite waits on locks inside C (blocking the event loop), so
-    keep its busy timeout modest and transactions short; PostgreSQL gets a checked pool."""
+    keep its busy timeout modest and transactions short.
+
+    PostgreSQL: every socket event checks a connection out, so the pool is sized to keep its
+    connections (connecting anew per event, and psycopg re-preparing its statements on each new
+    connection, cost more than the event itself), and connections are not pinged at checkout
+    (a round trip per event): a connection broken by a database restart fails one event, which
+    invalidates the whole pool, and the client's resend with the same ``client_id`` succeeds."""
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 15, "check_same_thread": False}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+    return {"pool_pre_ping": False, "pool_size": 20, "max_overflow": 10, "pool_recycle": 3600}
 
 
 def _instance_secret(instance: Path) -> str:

@@ -51,18 +51,32 @@ def wait_function_name() -> str | None:
     return getattr(waiting.wait, "__name__", repr(waiting.wait))
 
 
-def configure_sqlite(engine) -> None:
+SQLITE_SYNCHRONOUS = ("NORMAL", "FULL", "EXTRA")
+
+
+def configure_sqlite(engine, synchronous: str = "NORMAL") -> None:
     """Per connection: enforce foreign keys (as PostgreSQL does, so tests on SQLite catch the
-    same mistakes), and use the write-ahead log so readers never wait for the one writer."""
+    same mistakes), and use the write-ahead log so readers never wait for the one writer.
+
+    ``synchronous`` (``SUPPORT_SQLITE_SYNCHRONOUS``): with ``NORMAL`` a commit is durable
+    across a crash of the process but a power cut may lose the last ones, and no commit waits
+    for the disk; ``FULL`` syncs the log at every commit, which also survives a power cut, but
+    the sync blocks the event loop (every connection waits for the disk)."""
     from sqlalchemy import event
 
     if engine.dialect.name != "sqlite":
         return
+    if synchronous.upper() not in SQLITE_SYNCHRONOUS:
+        raise ValueError(
+            f"SUPPORT_SQLITE_SYNCHRONOUS must be one of {', '.join(SQLITE_SYNCHRONOUS)}"
+        )
+    file_backed = engine.url.database not in (None, "", ":memory:")
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        if engine.url.database not in (None, "", ":memory:"):
+        if file_backed:
             cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
         cursor.close()

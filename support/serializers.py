@@ -128,24 +128,33 @@ def public_conversation(data: dict) -> dict:
 def conversation_dict(conversation: Conversation, *, for_agents: bool = False) -> dict:
     """A conversation. Agents also get the inbox extras (preview, unread count, closing time);
     the preview holds public messages only, but visitors have their messages anyway."""
+    assignee = agent_dict(conversation.assignee) if conversation.assignee else None
+    return conversation_fields(
+        conversation, visitor_dict(conversation.visitor), assignee, for_agents=for_agents
+    )
+
+
+def conversation_fields(row, visitor: dict, assignee: dict | None, *, for_agents: bool) -> dict:
+    """``conversation_dict`` from anything with the conversation's column attributes (a model,
+    or a row of the message path's ``UPDATE … RETURNING``), its visitor and its assignee."""
     data = {
-        "id": conversation.id,
-        "status": conversation.status,
-        "visitor": visitor_dict(conversation.visitor),
-        "assignee": agent_dict(conversation.assignee) if conversation.assignee else None,
-        "last_seq": conversation.last_seq,
-        "rating": conversation.rating,
-        "created_at": iso(conversation.created_at),
-        "updated_at": iso(conversation.updated_at),
-        "visitor_read_seq": conversation.visitor_read_seq,
-        "agent_read_seq": conversation.agent_read_seq,
+        "id": row.id,
+        "status": row.status,
+        "visitor": visitor,
+        "assignee": assignee,
+        "last_seq": row.last_seq,
+        "rating": row.rating,
+        "created_at": iso(row.created_at),
+        "updated_at": iso(row.updated_at),
+        "visitor_read_seq": row.visitor_read_seq,
+        "agent_read_seq": row.agent_read_seq,
     }
     if for_agents:
         data |= {
-            "preview": conversation.preview,
-            "last_message_at": iso(conversation.last_message_at),
-            "unread": conversation.unread_by_agents,
-            "closed_at": iso(conversation.closed_at),
-            "rating_comment": conversation.rating_comment,
+            "preview": row.preview,
+            "last_message_at": iso(row.last_message_at),
+            "unread": row.unread_by_agents,
+            "closed_at": iso(row.closed_at),
+            "rating_comment": row.rating_comment,
         }
     return data

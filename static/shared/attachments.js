@@ -137,7 +137,15 @@
         opts.onFiles(files);
       });
     }
-    loadLimits().then(function (info) { if (info.accept) opts.input.accept = info.accept; });
+    // The file picker's filter comes from the server, asked only once someone reaches for the
+    // button: a page view of a visitor who never attaches costs no request.
+    var applyAccept = function () {
+      loadLimits().then(function (info) { if (info.accept) opts.input.accept = info.accept; });
+    };
+    ["pointerenter", "focus", "touchstart"].forEach(function (name) {
+      (opts.input.labels && opts.input.labels[0] || opts.input).addEventListener(name, applyAccept, { once: true, passive: true });
+      opts.input.addEventListener(name, applyAccept, { once: true, passive: true });
+    });
   }
 
   /** Show upload progress (0..1) in a <progress> element; null hides it. */

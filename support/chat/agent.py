@@ -9,7 +9,16 @@ from flask_wtf.csrf import ValidationError, validate_csrf
 from socketio.exceptions import ConnectionRefusedError  # noqa: A004 (the one python-socketio sends to the client)
 
 from ..serializers import message_dict, visitor_detail_dict
-from ..services import agents, canned, conversations, credentials, inbox, receipts, routing
+from ..services import (
+    agents,
+    canned,
+    conversations,
+    credentials,
+    inbox,
+    messages,
+    receipts,
+    routing,
+)
 from ..services.activity import activity_dict, activity_of
 from ..services.agent_sockets import agent_sockets
 from ..services.errors import ServiceError, Unauthorized
@@ -192,7 +201,7 @@ class AgentNamespace(EventNamespace):
 
     def on_message_send(self, payload):
         data = payloads.AgentMessage.model_validate(payload)
-        message, _ = conversations.post_agent_message(
+        posted = messages.send_agent_message(
             self._agent(),
             data.conversation_id,
             data.client_id,
@@ -200,7 +209,7 @@ class AgentNamespace(EventNamespace):
             private=data.private,
             attachment_ids=data.attachment_ids,
         )
-        return {"message": message_dict(message)}
+        return {"message": posted.message}
 
     def on_typing(self, payload):
         data = payloads.AgentTyping.model_validate(payload)

@@ -6,8 +6,8 @@ from flask import current_app, request
 from flask_socketio import join_room
 from socketio.exceptions import ConnectionRefusedError  # noqa: A004 (the one python-socketio sends to the client)
 
-from ..serializers import conversation_dict, message_dict, visitor_dict
-from ..services import conversations, mail, receipts, routing, visitors
+from ..serializers import conversation_dict, message_dict, public_conversation, visitor_dict
+from ..services import conversations, mail, messages, receipts, routing, visitors
 from ..services.errors import Unauthorized
 from ..services.settings import allowed_origins
 from ..services.visitor_budget import spend_event, typing_coalescer
@@ -60,9 +60,14 @@ class VisitorNamespace(EventNamespace):
     def on_disconnect(self, reason=None):
         self.identities.pop(request.sid, None)
 
-    def _visitor(self):
+    def _visitor_id(self) -> str:
         visitor_id = self.identities.get(request.sid)
-        visitor = visitors.visitor_by_id(visitor_id) if visitor_id else None
+        if visitor_id is None:
+            raise Unauthorized("this visitor no longer exists")
+        return visitor_id
+
+    def _visitor(self):
+        visitor = visitors.visitor_by_id(self._visitor_id())
         if visitor is None:
             raise Unauthorized("this visitor no longer exists")
         return visitor
@@ -85,13 +90,17 @@ class VisitorNamespace(EventNamespace):
         }
 
     def on_message_send(self, payload):
+        """The hot path: the visitor's id (known since connect) is all it needs; the message's
+        transaction refuses a visitor erased since."""
         data = payloads.VisitorMessage.model_validate(payload)
-        message, conversation = conversations.post_visitor_message(
-            self._visitor(), data.client_id, data.body, attachment_ids=data.attachment_ids
+        posted = messages.send_visitor_message(
+            self._visitor_id(), data.client_id, data.body, data.attachment_ids
         )
-        if message.seq == 1:  # it opened the conversation: automatic routing may assign it
-            conversation = routing.route_new_conversation(conversation)
-        return {"message": message_dict(message), "conversation": conversation_dict(conversation)}
+        conversation = public_conversation(posted.conversation)
+        if posted.message["seq"] == 1 and routing.is_auto():  # it opened the conversation
+            routed = routing.route_new_conversation(conversation["id"])
+            conversation = conversation_dict(routed)
+        return {"message": posted.message, "conversation": conversation}
 
     def on_typing(self, payload):
         data = payloads.Typing.model_validate(payload)

@@ -20,7 +20,6 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import ORMExecuteState, Session, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 from ..models import ID_PATTERN, Attachment, Conversation, Message, Setting, new_id, utcnow
@@ -278,13 +277,14 @@ def store_upload(uploader: Uploader, name: str | None, claimed: str | None, data
     return attachment
 
 
-def attach_to_message(message: Message, attachment_ids: list[str] | None) -> None:
-    """Link the sender's unsent uploads to ``message`` in its transaction. The update matches
-    only uploads of this sender that no message holds yet, so an id that is unknown, foreign
-    or already sent (even by a concurrent message) refuses the whole message."""
+def attach_to_message(message, attachment_ids) -> None:
+    """Link the sender's unsent uploads to ``message`` (anything with ``id``,
+    ``conversation_id``, ``sender_type`` and ``sender_id``: the hot path's plain row) in its
+    transaction, and keep them on it as ``linked_attachments`` for its serialiser. The update
+    matches only uploads of this sender that no message holds yet, so an id that is unknown,
+    foreign or already sent (even by a concurrent message) refuses the whole message."""
     ids = list(dict.fromkeys(attachment_ids or []))
     if not ids:
-        set_committed_value(message, "attachments", [])
         message.linked_attachments = ()
         return
     if len(ids) > MAX_PER_MESSAGE or not all(ID_PATTERN.fullmatch(i) for i in ids):
@@ -309,13 +309,11 @@ def attach_to_message(message: Message, attachment_ids: list[str] | None) -> Non
             select(Attachment).where(Attachment.id.in_(ids)).order_by(Attachment.created_at)
         )
     )
-    set_committed_value(message, "attachments", rows)
     message.linked_attachments = tuple(LinkedAttachment.of(row) for row in rows)
 
 
-def preview_of(message: Message) -> str:
+def preview_of(linked) -> str:
     """The inbox preview of a message without text: its files' names."""
-    linked = getattr(message, "linked_attachments", None) or message.attachments
     return ", ".join("\U0001f4ce " + a.name for a in linked)
 
 

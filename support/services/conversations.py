@@ -6,17 +6,14 @@ after that commit (see ``support.events``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import events
 from ..extensions import db
 from ..models import Agent, Conversation, Message, Visitor, by_id, utcnow
-from ..ratelimit import limiter
-from ..serializers import conversation_dict, message_dict
-from . import attachments
+from ..serializers import conversation_dict
+from . import messages
 from .activity import record_activity
 from .errors import (
     AlreadyAssigned,
@@ -24,29 +21,7 @@ from .errors import (
     Forbidden,
     InvalidPayload,
     NotFound,
-    RateLimited,
 )
-from .settings import routing_settings
-
-PREVIEW_LENGTH = 140
-
-
-@dataclass(frozen=True)
-class Sender:
-    """Who is posting: a visitor or an agent, with the name shown on the message."""
-
-    type: str
-    id: str
-    name: str | None
-
-
-def visitor_sender(visitor: Visitor) -> Sender:
-    return Sender("visitor", visitor.id, visitor.name)
-
-
-def agent_sender(agent: Agent) -> Sender:
-    return Sender("agent", agent.id, agent.name)
-
 
 # --- reading -----------------------------------------------------------------------------------
 
@@ -107,38 +82,11 @@ def visitor_history(visitor_id: str) -> list[Conversation]:
 # --- posting -----------------------------------------------------------------------------------
 
 
-def _stored_message(sender: Sender, client_id: str) -> Message | None:
-    return db.session.scalar(
-        select(Message).where(
-            Message.sender_type == sender.type,
-            Message.sender_id == sender.id,
-            Message.client_id == client_id,
-        )
-    )
-
-
-def post_visitor_message(visitor: Visitor, client_id: str, body: str, *, attachment_ids=None):
-    """Store a visitor's message, opening a conversation when none is open.
-
-    Returns ``(message, conversation)``. A resent ``client_id`` returns the stored message and
-    counts towards no limit; a flood past the limit stores nothing and raises ``RateLimited``."""
-    sender = visitor_sender(visitor)
-    stored = _stored_message(sender, client_id)
-    if stored is not None:
-        return stored, get_conversation(stored.conversation_id)
-    if not limiter.allow("visitor_messages", visitor.id):
-        raise RateLimited("too many messages; wait a moment and try again")
-
-    def attempt():
-        conversation, created = _open_conversation_for(visitor)
-        message = _insert_message(
-            conversation, sender, client_id, body, private=False, attachment_ids=attachment_ids
-        )
-        visitor.last_seen_at = utcnow()
-        return _commit_message(message, conversation, created=created)
-
-    # A conversation closed between our read and our write sends the message to a new one.
-    return _post_once(sender, client_id, attempt, retry_on=(IntegrityError, ConversationClosed))
+def post_visitor_message(visitor: Visitor, client_id: str, body: str, *, attachment_ids=()):
+    """Store a visitor's message (see ``messages.send_visitor_message``, the sockets' way in)
+    and return ``(message, conversation)`` as models, for scripts and tests."""
+    posted = messages.send_visitor_message(visitor.id, client_id, body, attachment_ids)
+    return _as_models(posted)
 
 
 def post_agent_message(
@@ -148,118 +96,21 @@ def post_agent_message(
     body: str,
     *,
     private: bool = False,
-    attachment_ids=None,
+    attachment_ids=(),
 ):
-    """Store an agent's message or private note in an open conversation. A reply (not a note)
-    to an unassigned conversation claims it, unless the routing settings say otherwise.
-    Returns ``(message, conversation)``."""
-    sender = agent_sender(agent)
-    stored = _stored_message(sender, client_id)
-    if stored is not None:
-        return stored, get_conversation(stored.conversation_id)
-
-    def attempt():
-        conversation = get_conversation(conversation_id)
-        if conversation.status != "open":
-            raise ConversationClosed("this conversation is closed")
-        message = _insert_message(
-            conversation, sender, client_id, body, private=private, attachment_ids=attachment_ids
-        )
-        if not private and conversation.first_response_at is None:
-            conversation.first_response_at = message.created_at
-        if not private:
-            _claim_on_reply(agent, conversation)
-        return _commit_message(message, conversation, created=False)
-
-    return _post_once(sender, client_id, attempt)
-
-
-def _post_once(sender: Sender, client_id: str, attempt, *, retry_on=(IntegrityError,), tries=3):
-    """Run ``attempt`` until it commits. When a unique index refuses it, either a twin of this
-    message (same sender and client_id) committed first, and that stored message is the
-    answer, or a concurrent first message opened the conversation, and trying again joins it."""
-    for _ in range(tries):
-        try:
-            return attempt()
-        except retry_on:
-            db.session.rollback()
-            stored = _stored_message(sender, client_id)
-            if stored is not None:
-                return stored, get_conversation(stored.conversation_id)
-    raise RuntimeError("could not store the message after repeated conflicts")
-
-
-def _open_conversation_for(visitor: Visitor) -> tuple[Conversation, bool]:
-    """The visitor's open conversation, created (and flushed) when there is none."""
-    conversation = db.session.scalar(
-        select(Conversation).where(
-            Conversation.visitor_id == visitor.id, Conversation.status == "open"
-        )
+    """Store an agent's message or private note (see ``messages.send_agent_message``) and
+    return ``(message, conversation)`` as models."""
+    posted = messages.send_agent_message(
+        agent, conversation_id, client_id, body, private=private, attachment_ids=attachment_ids
     )
-    if conversation is not None:
-        return conversation, False
-    conversation = Conversation(visitor=visitor, status="open", last_seq=0)
-    db.session.add(conversation)
-    db.session.flush()
-    return conversation, True
+    return _as_models(posted)
 
 
-def _next_seq(conversation: Conversation) -> int:
-    """Allocate the next seq in this transaction, from the conversation row: a row lock on
-    PostgreSQL, serialised writers on SQLite; a rollback gives the number back."""
-    new_seq = db.session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation.id, Conversation.status == "open")
-        .values(last_seq=Conversation.last_seq + 1, updated_at=utcnow())
-        .returning(Conversation.last_seq)
-    ).scalar()
-    if new_seq is None:
-        db.session.rollback()
-        raise ConversationClosed("this conversation is closed")
-    return new_seq
-
-
-def _insert_message(
-    conversation, sender: Sender, client_id, body, *, private, attachment_ids=None
-) -> Message:
-    seq = _next_seq(conversation)
-    message = Message(
-        conversation_id=conversation.id,
-        seq=seq,
-        client_id=client_id,
-        sender_type=sender.type,
-        sender_id=sender.id,
-        sender_name=sender.name,
-        body=body,
-        private=private,
-        created_at=utcnow(),
+def _as_models(posted: messages.Posted) -> tuple[Message, Conversation]:
+    return (
+        db.session.get(Message, posted.message["id"]),
+        db.session.get(Conversation, posted.conversation["id"]),
     )
-    db.session.add(message)
-    db.session.flush()
-    attachments.attach_to_message(message, attachment_ids)
-    return message
-
-
-def _commit_message(message: Message, conversation: Conversation, *, created: bool):
-    """Update the conversation's inbox fields, record what happened, and commit."""
-    db.session.refresh(conversation)
-    if not message.private:
-        conversation.preview = (message.body or attachments.preview_of(message))[:PREVIEW_LENGTH]
-        conversation.last_message_at = message.created_at
-        if message.sender_type == "visitor":
-            conversation.unread_by_agents += 1
-    db.session.flush()
-    agents_view = conversation_dict(conversation, for_agents=True)
-    if created:
-        events.record(db.session, "conversation_created", conversation=agents_view)
-    events.record(
-        db.session,
-        "message_created",
-        message=message_dict(message),
-        conversation=agents_view,
-    )
-    db.session.commit()
-    return message, conversation
 
 
 # --- assignment and status ---------------------------------------------------------------------
@@ -311,24 +162,6 @@ def claim(agent: Agent, conversation_id: str) -> Conversation:
     record_activity(conversation, agent, "claimed")
     db.session.commit()
     return conversation
-
-
-def _claim_on_reply(agent: Agent, conversation: Conversation) -> None:
-    """An agent's first reply to an unassigned conversation makes it the assignee (PROTOCOL §4),
-    in the reply's own transaction. The update only matches while nobody holds the
-    conversation, so of two agents replying at once exactly one becomes the owner."""
-    if conversation.assignee_id is not None or not routing_settings()["claim_on_reply"]:
-        return
-    won = db.session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation.id, Conversation.assignee_id.is_(None))
-        .values(assignee_id=agent.id)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if won:
-        db.session.refresh(conversation)
-        _record_update(conversation, previous_assignee_id=None)
-        record_activity(conversation, agent, "claimed")
 
 
 def _check_may_manage(agent: Agent, conversation: Conversation) -> None:

@@ -219,10 +219,9 @@ def agent_routing(agent: Agent) -> dict:
     }
 
 
-def route_new_conversation(conversation: Conversation) -> Conversation:
-    """After a visitor's message to an unassigned conversation: route, and return the
+def route_new_conversation(conversation_id: str) -> Conversation:
+    """After a visitor's first message opened a conversation: route, and return the
     conversation as it now stands (assigned, or still waiting)."""
-    conversation_id = conversation.id
     route_safely()
     return db.session.get(Conversation, conversation_id)
 

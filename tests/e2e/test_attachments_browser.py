@@ -97,6 +97,8 @@ def test_agent_sends_a_pdf_and_the_visitor_downloads_it(server, widget, pages):
     sign_in(dashboard, server, "alice")
     found = server.api("GET", "/api/v1/conversations?q=have+the+invoice").json()
     inbox_item(dashboard, found["items"][0]["id"]).click()
+    # Files go to the conversation on screen: wait until it has loaded, as a person would.
+    expect(dashboard.get_by_test_id("message").first).to_contain_text("Can I have the invoice?")
     dashboard.get_by_test_id("attach-input").set_input_files(
         {"name": "invoice.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes()}
     )

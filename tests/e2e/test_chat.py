@@ -103,6 +103,39 @@ def test_resent_client_id_is_stored_and_broadcast_once(server, alice, visitor):
     assert sorted(seen) == sorted({first["message"]["id"], agent_copy["message"]["id"]})
 
 
+def test_an_agent_client_id_reused_in_another_conversation_is_refused(server, alice):
+    first, second = server.visitor(), server.visitor()
+    one, two = start_conversation(first), start_conversation(second)
+    key = cid()
+    stored = alice.ok(
+        "message:send", {"conversation_id": one["id"], "client_id": key, "body": "for one"}
+    )["message"]
+    ack = alice.call(
+        "message:send", {"conversation_id": two["id"], "client_id": key, "body": "for two"}
+    )
+    assert ack["ok"] is False and ack["error"]["code"] == "invalid_payload", ack
+    again = alice.ok(
+        "message:send", {"conversation_id": one["id"], "client_id": key, "body": "for one"}
+    )
+    assert again["message"]["id"] == stored["id"]  # a true resend is still answered
+    synced = alice.ok("sync", {"conversation_id": two["id"], "after_seq": 0})["messages"]
+    assert [m["sender"]["type"] for m in synced] == ["visitor"]
+    first.close()
+    second.close()
+
+
+def test_an_erased_visitor_cannot_post_from_a_socket_it_still_holds(server, alice):
+    visitor = server.visitor(name="Gone Soon")
+    conversation = start_conversation(visitor)
+    visitor_id = conversation["visitor"]["id"]
+    assert server.api("DELETE", f"/api/v1/visitors/{visitor_id}", who="admin").status_code == 204
+    ack = visitor.call("message:send", {"client_id": cid(), "body": "still here?"})
+    assert ack["ok"] is False and ack["error"]["code"] == "unauthorized", ack
+    inbox = alice.ok("inbox:list", {"view": "open"})["conversations"]
+    assert visitor_id not in {c["visitor"]["id"] for c in inbox}
+    visitor.close()
+
+
 def test_retried_first_message_opens_one_conversation(server):
     """Two sockets of one visitor race the same first message: one conversation, one message."""
     token = server.new_visitor()["token"]
