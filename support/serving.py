@@ -38,7 +38,7 @@ def patch_for_serving() -> None:
         import warnings
 
         with warnings.catch_warnings():
-            # Chosen knowingly (DESIGN.md: eventlet now, gevent as the documented way out).
+            # Chosen knowingly (README, "Performance": eventlet now, gevent the way out).
             warnings.simplefilter("ignore")
             import eventlet
 

@@ -1,6 +1,6 @@
 """Static files for page views at scale: fingerprinted, precompressed, served by WhiteNoise.
 
-A page view of a site that embeds the widget is the unit of load (DESIGN.md, "The hot path"), so
+A page view of a site that embeds the widget is the unit of load (docs/performance.md), so
 the files it needs must cost the server next to nothing:
 
 - At start the static folder is copied once into a build folder in the instance folder, keyed

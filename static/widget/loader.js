@@ -1,7 +1,7 @@
 /* Support widget loader: the one script a site embeds.
  * It adds one container (a launcher button and the widget's iframe), defines window.SupportWidget
  * and nothing else, styles only its own elements (inline), and stores nothing on the host page
- * unless the frame cannot keep the visitor's token itself (see docs/README-widget.md).
+ * unless the frame cannot keep the visitor's token itself (see the README, "The widget").
  * Frame and loader talk by postMessage, each checking the other's origin. */
 (function () {
   "use strict";

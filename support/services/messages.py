@@ -1,6 +1,6 @@
 """The message path: storing one chat message in as few statements as its guarantees allow.
 
-This is the server's hot path (DESIGN.md, "The hot path"), so it uses prebuilt Core statements,
+This is the server's hot path (docs/performance.md), so it uses prebuilt Core statements,
 not the ORM's unit of work: no identity-map loads, no lazy loads, no flush bookkeeping. One
 message is one transaction:
 
