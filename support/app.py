@@ -12,7 +12,7 @@ from flask import Flask
 
 from . import cli, http_cache, http_guard, log_safety, realtime, safe_json, static_files
 from .admin.views import bp as admin_bp
-from .api import admin_api, health, routing_api, v1, webhooks_api, widget
+from .api import admin_api, health, v1, webhooks_api, widget
 from .api import attachments as attachments_api
 from .api.errors import install_api_not_found
 from .chat.agent import AgentNamespace
@@ -134,7 +134,6 @@ def _register_http(app: Flask) -> None:
         v1.bp,
         admin_api.bp,
         attachments_api.bp,
-        routing_api.bp,
         webhooks_api.bp,
     ):
         csrf.exempt(blueprint)

@@ -203,6 +203,24 @@ def patch_routing():
     return jsonify(saved)
 
 
+@bp.get("/agents/<agent_id>/routing")
+@admin_required
+def get_agent_routing(agent_id: str):
+    """An agent's own capacity under automatic routing, and what it holds now."""
+    return jsonify(routing.agent_routing(agents.get_agent(agent_id)))
+
+
+@bp.patch("/agents/<agent_id>/routing")
+@admin_required
+def update_agent_routing(agent_id: str):
+    """``{"capacity": int ≥ 1 | null}``: null follows the routing setting."""
+    agent = agents.get_agent(agent_id)
+    routing.set_agent_capacity(agent, _body().get("capacity"))
+    _audit("agent_updated", agent.email, {"capacity": agent.capacity})
+    routing.route_safely()
+    return jsonify(routing.agent_routing(agent))
+
+
 @bp.get("/canned-responses")
 @admin_required
 def list_canned():

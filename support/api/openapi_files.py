@@ -1,5 +1,5 @@
 """OpenAPI paths and schemas of attachments and routing (``attachments.py``,
-``routing_api.py``), merged into ``openapi.document()`` like ``openapi_admin``."""
+``admin_api.py``), merged into ``openapi.document()`` like ``openapi_admin``."""
 
 from __future__ import annotations
 

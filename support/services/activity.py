@@ -20,6 +20,21 @@ PHRASES = {
 }
 
 
+def record_update(
+    conversation: Conversation, *, previous_assignee_id: str | None, change: str | None = None
+) -> None:
+    """Record a changed conversation (claims, transfers, closes, automatic assignment…):
+    ``previous_assignee_id`` lets realtime tell the agents who saw it before the change as well
+    as those who see it now; ``change`` (closed, rated) names what happened, for webhooks."""
+    events.record(
+        db.session,
+        "conversation_updated",
+        conversation=conversation_dict(conversation, for_agents=True),
+        previous_assignee_id=previous_assignee_id,
+        change=change,
+    )
+
+
 def record_activity(
     conversation: Conversation,
     actor: Agent | None,

@@ -9,12 +9,10 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import events
 from ..extensions import db
 from ..models import Agent, Conversation, Message, Visitor, by_id, utcnow
-from ..serializers import conversation_dict
 from . import messages
-from .activity import record_activity
+from .activity import record_activity, record_update
 from .errors import (
     AlreadyAssigned,
     ConversationClosed,
@@ -116,21 +114,6 @@ def _as_models(posted: messages.Posted) -> tuple[Message, Conversation]:
 # --- assignment and status ---------------------------------------------------------------------
 
 
-def _record_update(
-    conversation: Conversation, *, previous_assignee_id: str | None, change: str | None = None
-) -> None:
-    """Record a changed conversation; ``previous_assignee_id`` lets realtime tell the agents who
-    saw it before the change, as well as those who see it now; ``change`` (closed, rated) names
-    what happened, for webhooks."""
-    events.record(
-        db.session,
-        "conversation_updated",
-        conversation=conversation_dict(conversation, for_agents=True),
-        previous_assignee_id=previous_assignee_id,
-        change=change,
-    )
-
-
 def claim(agent: Agent, conversation_id: str) -> Conversation:
     """Make ``agent`` the assignee. Of concurrent claims exactly one wins: the update only
     matches while nobody holds the conversation, and its row count says who won."""
@@ -158,7 +141,7 @@ def claim(agent: Agent, conversation_id: str) -> Conversation:
             return conversation
         raise AlreadyAssigned("another agent has already claimed this conversation")
     db.session.refresh(conversation)
-    _record_update(conversation, previous_assignee_id=None)
+    record_update(conversation, previous_assignee_id=None)
     record_activity(conversation, agent, "claimed")
     db.session.commit()
     return conversation
@@ -187,7 +170,7 @@ def transfer(
     conversation.updated_at = utcnow()
     db.session.flush()
     db.session.refresh(conversation)
-    _record_update(conversation, previous_assignee_id=previous)
+    record_update(conversation, previous_assignee_id=previous)
     record_activity(
         conversation, agent, "transferred", target=target, note=note, previous_assignee_id=previous
     )
@@ -204,7 +187,7 @@ def close(agent: Agent, conversation_id: str) -> Conversation:
     conversation.status = "closed"
     conversation.closed_at = conversation.updated_at = utcnow()
     db.session.flush()
-    _record_update(conversation, previous_assignee_id=conversation.assignee_id, change="closed")
+    record_update(conversation, previous_assignee_id=conversation.assignee_id, change="closed")
     record_activity(conversation, agent, "closed")
     db.session.commit()
     return conversation
@@ -226,7 +209,7 @@ def reopen(agent: Agent, conversation_id: str) -> Conversation:
     except IntegrityError:
         db.session.rollback()
         raise InvalidPayload("the visitor has another open conversation") from None
-    _record_update(conversation, previous_assignee_id=conversation.assignee_id)
+    record_update(conversation, previous_assignee_id=conversation.assignee_id)
     record_activity(conversation, agent, "reopened")
     db.session.commit()
     return conversation
@@ -242,6 +225,6 @@ def rate(visitor: Visitor, rating: int, comment: str | None) -> Conversation:
     conversation.rating = rating
     conversation.rating_comment = comment
     db.session.flush()
-    _record_update(conversation, previous_assignee_id=conversation.assignee_id, change="rated")
+    record_update(conversation, previous_assignee_id=conversation.assignee_id, change="rated")
     db.session.commit()
     return conversation

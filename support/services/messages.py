@@ -299,13 +299,7 @@ def _claim_on_reply(connection, draft: Draft, conversation):
         return conversation
     model = db.session.get(Conversation, conversation.id)
     db.session.refresh(model)
-    events.record(
-        db.session,
-        "conversation_updated",
-        conversation=conversation_dict(model, for_agents=True),
-        previous_assignee_id=None,
-        change=None,
-    )
+    activity.record_update(model, previous_assignee_id=None)
     activity.record_activity(model, draft.agent, "claimed")
     return claimed
 

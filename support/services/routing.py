@@ -22,7 +22,7 @@ from sqlalchemy import func, select, update
 from .. import events
 from ..extensions import db
 from ..models import Agent, Conversation, utcnow
-from ..serializers import conversation_dict
+from .activity import record_activity, record_update
 from .errors import InvalidPayload
 from .presence import presence
 from .settings import routing_settings
@@ -105,12 +105,8 @@ def try_assign(conversation_id: str, agent_id: str, capacity: int) -> bool:
         return False
     conversation = db.session.get(Conversation, conversation_id)
     db.session.refresh(conversation)
-    events.record(
-        db.session,
-        "conversation_updated",
-        conversation=conversation_dict(conversation, for_agents=True),
-        previous_assignee_id=None,
-    )
+    record_update(conversation, previous_assignee_id=None)
+    record_activity(conversation, None, "assigned", target=db.session.get(Agent, agent_id))
     events.record(db.session, "queue_position", visitor_id=conversation.visitor_id, position=0)
     memory.positions.pop(conversation_id, None)
     db.session.commit()
@@ -260,12 +256,7 @@ def _unassign_all(agent_id: str) -> int:
         conversation.updated_at = utcnow()
         db.session.flush()
         db.session.refresh(conversation)
-        events.record(
-            db.session,
-            "conversation_updated",
-            conversation=conversation_dict(conversation, for_agents=True),
-            previous_assignee_id=agent_id,
-        )
+        record_update(conversation, previous_assignee_id=agent_id)
     db.session.commit()
     memory.away_since.pop(agent_id, None)
     if conversations:
