@@ -479,7 +479,6 @@
     else if (conv.status === "open" && state.view !== "unassigned") {
       meta.append(h("span", "inbox-assignee inbox-assignee--none", "Unassigned"));
     }
-    if (conv.offline) meta.append(offlineMark(conv));
     if (waiting) { // the visitor spoke last: the team owes a reply
       var waited = ago(waiting);
       var owed = h("span", "waiting", waited === "now" ? "Waiting" : "Waiting " + waited);
@@ -493,7 +492,9 @@
       unread.dataset.testid = "unread-count";
       meta.append(unread);
     }
-    body.append(top, preview, meta);
+    body.append(top, preview);
+    if (conv.offline) body.append(offlineMark(conv)); // a row of its own: the email needs room
+    body.append(meta);
     item.append(face, body);
     item.addEventListener("click", function () { selectConversation(conv.id); });
     li.append(item);
@@ -701,6 +702,7 @@
     mark.title = "Sent while nobody was available to chat";
     var address = h("span", "offline-email" + (email ? "" : " offline-email--none"), email || "no email given");
     address.dataset.testid = "offline-email";
+    if (email) address.title = email;
     mark.append(h("span", "offline-label", "Offline message"), address);
     return mark;
   }
