@@ -151,6 +151,9 @@ class Conversation(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     # When an agent first got it (claim or automatic routing): the reports' queue time.
     assigned_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Opened while live chat was offline (no agent online, or outside business hours): an
+    # offline message, which the dashboard marks and which is answered by email.
+    offline: Mapped[bool] = mapped_column(Boolean, default=False)
 
     visitor: Mapped[Visitor] = relationship(back_populates="conversations")
     assignee: Mapped[Agent | None] = relationship()

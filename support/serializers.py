@@ -117,7 +117,14 @@ def agent_dict(agent: Agent, *, with_email: bool = False) -> dict:
     return data
 
 
-AGENT_ONLY_FIELDS = ("preview", "last_message_at", "unread", "closed_at", "rating_comment")
+AGENT_ONLY_FIELDS = (
+    "preview",
+    "last_message_at",
+    "unread",
+    "closed_at",
+    "rating_comment",
+    "offline",
+)
 
 
 def public_conversation(data: dict) -> dict:
@@ -156,5 +163,6 @@ def conversation_fields(row, visitor: dict, assignee: dict | None, *, for_agents
             "unread": row.unread_by_agents,
             "closed_at": iso(row.closed_at),
             "rating_comment": row.rating_comment,
+            "offline": bool(row.offline),  # opened while nobody could chat: answer by email
         }
     return data

@@ -386,3 +386,43 @@ def test_widgets_hear_when_business_hours_open_and_close(ctx):
 
         events.set_sink(realtime.publish)
     assert [event.name for event in heard] == ["availability", "availability"]
+
+
+# --- offline messages --------------------------------------------------------------------------
+
+
+def _offline_flags(agent, *conversation_ids) -> dict:
+    listed = agent.ok("inbox:list", {"view": "unassigned"})["conversations"]
+    return {c["id"]: c["offline"] for c in listed if c["id"] in conversation_ids}
+
+
+def test_a_conversation_opened_while_nobody_can_chat_is_an_offline_message(server):
+    """Marked when the first message opened it with no agent online, or with agents online but
+    outside business hours (the widget's own rule); never shown to the visitor."""
+    wait_until(lambda: not _online(server), what="nobody online")
+    late, late_id = _visitor_conversation(server, "anyone there?", email="late@example.com")
+    assert (
+        "offline"
+        not in late.ok("message:send", {"client_id": _cid(), "body": "hello?"})["conversation"]
+    )
+    alice, visitors = server.agent("alice"), [late]
+    try:
+        wait_until(lambda: _online(server), what="alice online")
+        live, live_id = _visitor_conversation(server, "hi, quick question")
+        visitors.append(live)
+        assert alice.wait_for("conversation:new", lambda c: c["id"] == live_id)["offline"] is False
+        closed = {"hours": _hours_around_now(False)}
+        assert server.api("PATCH", "/api/v1/settings/widget", "admin", json=closed).ok
+        after_hours, after_hours_id = _visitor_conversation(server, "are you open?")
+        visitors.append(after_hours)
+        late.ok("message:send", {"client_id": _cid(), "body": "still here"})  # keeps its mark
+        flags = _offline_flags(alice, late_id, live_id, after_hours_id)
+        assert flags == {late_id: True, live_id: False, after_hours_id: True}
+        assert _listed(alice, "unassigned", late_id)["visitor"]["email"] == "late@example.com"
+        detail = server.api("GET", f"/api/v1/conversations/{late_id}").json()
+        assert detail["conversation"]["offline"] is True
+    finally:
+        server.api("PATCH", "/api/v1/settings/widget", "admin", json={"hours": {"enabled": False}})
+        alice.close()
+        for visitor in visitors:
+            visitor.close()

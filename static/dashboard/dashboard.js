@@ -62,7 +62,7 @@
     ctxEmail: $("ctx-email"), ctxList: $("ctx-list"), ctxHistory: $("ctx-history"),
     presence: $("presence-switch"), notify: $("enable-notifications"),
     details: $("btn-details"), ctxClose: $("ctx-close"), collision: $("conv-collision"),
-    back: $("btn-back"),
+    back: $("btn-back"), offline: $("conv-offline"), replyByEmail: $("reply-by-email"),
   };
 
   // --- small helpers -------------------------------------------------------------------------
@@ -492,7 +492,9 @@
       unread.dataset.testid = "unread-count";
       meta.append(unread);
     }
-    body.append(top, preview, meta);
+    body.append(top, preview);
+    if (conv.offline) body.append(offlineMark(conv)); // a row of its own: the email needs room
+    body.append(meta);
     item.append(face, body);
     item.addEventListener("click", function () { selectConversation(conv.id); });
     li.append(item);
@@ -686,6 +688,37 @@
       ? (state.noteMode ? "Private note: only agents see it…" : "Reply to the visitor…")
       : "This conversation is closed. Reopen it to reply.";
     renderTransferOptions();
+    renderOffline(conv);
+  }
+
+  // --- offline messages ----------------------------------------------------------------------
+
+  /** "Offline message" and the visitor's email (or that none was given): the conversation was
+   *  opened while live chat was off, so the answer most likely reaches the visitor by email. */
+  function offlineMark(conv) {
+    var email = conv.visitor.email;
+    var mark = h("span", "offline");
+    mark.dataset.testid = "offline-mark";
+    mark.title = "Sent while nobody was available to chat";
+    var address = h("span", "offline-email" + (email ? "" : " offline-email--none"), email || "no email given");
+    address.dataset.testid = "offline-email";
+    if (email) address.title = email;
+    mark.append(h("span", "offline-label", "Offline message"), address);
+    return mark;
+  }
+
+  /** The header's marker, and the composer's line saying an unread reply goes by email (the
+   *  server mails what the visitor has not read after ``data-mail-delay`` seconds). */
+  function renderOffline(conv) {
+    el.offline.replaceChildren.apply(el.offline, conv.offline ? [offlineMark(conv)] : []);
+    el.offline.hidden = !conv.offline;
+    var byEmail = conv.offline && conv.status === "open" && !!conv.visitor.email;
+    el.replyByEmail.hidden = !byEmail;
+    if (!byEmail) return;
+    var seconds = Number(root.dataset.mailDelay) || 120;
+    var delay = seconds % 60 ? seconds + " seconds" : seconds === 60 ? "a minute" : seconds / 60 + " minutes";
+    el.replyByEmail.textContent = "If the visitor has not read your reply within " + delay +
+      ", it reaches them by email at " + conv.visitor.email + ".";
   }
 
   function renderTransferOptions() {

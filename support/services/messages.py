@@ -9,7 +9,8 @@ message is one transaction:
    the conversation's JSON needs (the visitor's and the assignee's names come from scalar
    subqueries). On PostgreSQL it takes the row lock that keeps ``seq`` gapless under concurrent
    senders; SQLite has one writer at a time anyway. A visitor without an open conversation gets
-   one (``INSERT … RETURNING``), guarded by the one-open-conversation index.
+   one (``INSERT … RETURNING``), guarded by the one-open-conversation index, and marked
+   ``offline`` when live chat was off at that moment.
 2. ``INSERT`` of the message; the unique index on (sender, ``client_id``) makes it exactly-once.
    A conflict rolls everything back (the seq too) and answers with the stored message.
 3. The sender's uploads named by ``attachment_ids`` are linked to the message (refusing the whole
@@ -37,7 +38,8 @@ from ..ratelimit import limiter
 from ..serializers import conversation_dict, conversation_fields, message_dict
 from . import activity, attachments
 from .errors import ConversationClosed, InvalidPayload, NotFound, RateLimited, Unauthorized
-from .settings import routing_settings
+from .presence import presence
+from .settings import chat_online, routing_settings, widget_settings_snapshot
 
 PREVIEW_LENGTH = 140
 TRIES = 3
@@ -251,8 +253,17 @@ def _open_conversation(connection, draft: Draft):
         "last_message_at": draft.now,
         "created_at": draft.now,
         "updated_at": draft.now,
+        "offline": chat_offline(),
     }
     return connection.execute(OPEN_CONVERSATION, values).first()
+
+
+def chat_offline() -> bool:
+    """Whether a conversation opening now is an offline message: the widget's own rule
+    (``settings.chat_online``) on the settings it serves from (at most a second old, so no
+    query on most first messages, and none at all for later ones)."""
+    hours = widget_settings_snapshot()["hours"]
+    return not chat_online(presence.anyone_online(), hours)
 
 
 def _insert_message(connection, draft: Draft, conversation) -> SimpleNamespace:

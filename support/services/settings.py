@@ -138,7 +138,7 @@ def public_widget_config(online: bool, *, snapshot: bool = False) -> dict:
 
 def _public_config(settings: dict, agents_online: bool) -> dict:
     """The public config; chat is online while an agent is and business hours allow."""
-    online = agents_online and within_business_hours(settings["hours"])
+    online = chat_online(agents_online, settings["hours"])
     return {
         "brand": settings["brand"],
         "contact": settings["contact"],
@@ -420,6 +420,13 @@ def within_business_hours(hours: dict, now: datetime | None = None) -> bool:
     clock = local.strftime("%H:%M")
     # Closing at 23:59 means open to midnight (there is no 24:00 to write).
     return span["open"] <= clock and (clock < span["close"] or span["close"] == "23:59")
+
+
+def chat_online(agents_online: bool, hours: dict) -> bool:
+    """The one rule for live chat (PROTOCOL §3): on while an agent is online and ``hours``
+    allow. The widget's ``chat.online`` says it; a conversation opened without it is marked
+    offline (``services.messages``)."""
+    return agents_online and within_business_hours(hours)
 
 
 def open_now() -> bool:

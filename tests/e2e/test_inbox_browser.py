@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from support.models import utcnow
+from support.services.settings import WEEKDAYS
 from tests.e2e.test_dashboard import inbox_item, reply, sign_in, start_conversation
 from tests.helpers import Server, wait_until
 
@@ -391,3 +393,61 @@ def test_on_a_phone_the_inbox_and_the_conversation_take_turns(server, browser, v
         server.agent("admin").ok("conversation:close", {"conversation_id": cid})
     finally:
         context.close()
+
+
+def _chat_online(server) -> bool:
+    return server.api("GET", "/api/widget/config").json()["chat"]["online"]
+
+
+def _closed_all_week() -> dict:
+    """Business hours that exclude the present moment every day of the week (UTC)."""
+    span = (
+        {"open": "23:00", "close": "23:59"}
+        if utcnow().hour < 12
+        else {"open": "00:00", "close": "00:59"}
+    )
+    return {"enabled": True, "timezone": "UTC", "days": dict.fromkeys(WEEKDAYS, span)}
+
+
+def _set_hours(server, hours: dict) -> None:
+    answer = server.api("PATCH", "/api/v1/settings/widget", "admin", json={"hours": hours})
+    assert answer.status_code == 200, answer.text
+
+
+def test_offline_messages_are_marked_with_the_visitors_email(server, page, visitors):
+    """Written while live chat was off (here: outside business hours; tests/test_inbox.py also
+    has nobody online): marked in the inbox and the header with the email (or that none was
+    given); the composer says an unread reply goes by email."""
+    _set_hours(server, _closed_all_week())
+    try:
+        with_email, with_email_id = start_conversation(
+            server, "Are you there?", name="Olga Offline", email="olga@example.com"
+        )
+        without_email, without_email_id = start_conversation(server, "Hello?", name="Nell Noemail")
+        visitors.extend([with_email, without_email])
+    finally:
+        _set_hours(server, {"enabled": False})
+
+    sign_in(page, server, "alice")
+    wait_until(lambda: _chat_online(server), what="alice online")
+    live, live_id = start_conversation(server, "Hi, quick question", name="Lena Live")
+    visitors.append(live)
+    expect(inbox_item(page, live_id)).to_be_visible()
+    expect(inbox_item(page, live_id).get_by_test_id("offline-mark")).to_have_count(0)
+    marked = inbox_item(page, with_email_id).get_by_test_id("offline-mark")
+    expect(marked).to_contain_text("Offline message")
+    expect(marked.get_by_test_id("offline-email")).to_have_text("olga@example.com")
+    no_email = inbox_item(page, without_email_id).get_by_test_id("offline-email")
+    expect(no_email).to_have_text("no email given")
+
+    inbox_item(page, with_email_id).click()
+    header = page.get_by_test_id("conversation-offline")
+    expect(header).to_contain_text("Offline message")
+    expect(header).to_contain_text("olga@example.com")
+    expect(page.get_by_test_id("reply-by-email")).to_contain_text("by email at olga@example.com")
+    inbox_item(page, without_email_id).click()
+    expect(header).to_contain_text("no email given")
+    expect(page.get_by_test_id("reply-by-email")).to_be_hidden()
+    inbox_item(page, live_id).click()
+    expect(header).to_be_hidden()
+    expect(page.get_by_test_id("reply-by-email")).to_be_hidden()
