@@ -41,6 +41,8 @@ MATCHING_CONVERSATIONS = (
 # From this many matches on, a page is found by walking the conversations in the page's order
 # and keeping the matching ones (a few rows a page) instead of sorting every match.
 WALK_FROM_MATCHES = 2_000
+# Up to this many matches, a page is looked up by the matches' ids (bound values).
+PAGE_BY_IDS_UP_TO = 5_000
 _parameter_numbers = itertools.count()
 
 MAX_PER_PAGE = 100
@@ -166,17 +168,27 @@ SORTS = {
 
 
 def search_conversations(search: Search, agent: Agent | None = None, *, indexed: bool = True):
-    """One page of matching conversations and the total count: ``(items, total)``."""
+    """One page of matching conversations and the total count: ``(items, total)``.
+
+    With ``q``, the matching ids are found once and fetched: their number is the total, and
+    when they are few the page is looked up by those ids, without finding them again."""
     if search.page < 1 or not 1 <= search.per_page <= MAX_PER_PAGE:
         raise InvalidPayload(f"page must be at least 1 and per_page 1-{MAX_PER_PAGE}")
     filters = _conditions(search, agent)
     words = (search.q or "").split()
-    matches = _matching_ids(words, indexed=indexed) if words else None
-    total = _count(filters, matches)
-    if matches is not None and not total:
-        return [], 0
-    if matches is not None:
-        filters.append(_in_matches(matches, walk=_walks(search, total)))
+    if not words:
+        query = select(func.count()).select_from(Conversation).where(and_(True, *filters))
+        total = db.session.scalar(query) or 0
+    else:
+        matches = _matching_ids(words, indexed=indexed)
+        ids = _matching_ids_found(filters, matches)
+        total = len(ids)
+        if not total:
+            return [], 0
+        if total <= PAGE_BY_IDS_UP_TO:
+            filters.append(Conversation.id.in_(ids))
+        else:
+            filters.append(_in_matches(matches, walk=_walks(search, total)))
     items = db.session.scalars(
         select(Conversation)
         .where(and_(True, *filters))
@@ -187,17 +199,14 @@ def search_conversations(search: Search, agent: Agent | None = None, *, indexed:
     return list(items), total
 
 
-def _count(filters: list, matches) -> int:
-    """How many conversations match. With ``q``, counted from the matching set (looked up by
-    id), never by walking every conversation of a broad filter such as a status."""
-    if matches is None:
-        query = select(func.count()).select_from(Conversation).where(and_(True, *filters))
-        return db.session.scalar(query) or 0
+def _matching_ids_found(filters: list, matches) -> list[str]:
+    """The ids in ``matches`` that pass the other filters: each match looked up by its id,
+    never by walking every conversation of a broad filter such as a status."""
     found = matches.subquery()
-    query = select(func.count()).select_from(found)
-    if filters:  # each match looked up by its id; the planner may not start from the filters
+    query = select(found.c[0])
+    if filters:
         query = query.where(exists().where(Conversation.id == found.c[0], *filters))
-    return db.session.scalar(query) or 0
+    return list(db.session.scalars(query))
 
 
 def _walks(search: Search, total: int) -> bool:
