@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -18,11 +19,14 @@ from sqlalchemy import (
     false,
     func,
     intersect,
+    literal,
     or_,
     select,
     text,
     union,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.types import String
 
 from ..extensions import db
 from ..models import Agent, Conversation, Message, Visitor
@@ -41,8 +45,6 @@ MATCHING_CONVERSATIONS = (
 # From this many matches on, a page is found by walking the conversations in the page's order
 # and keeping the matching ones (a few rows a page) instead of sorting every match.
 WALK_FROM_MATCHES = 2_000
-# Up to this many matches, a page is looked up by the matches' ids (bound values).
-PAGE_BY_IDS_UP_TO = 5_000
 _parameter_numbers = itertools.count()
 
 MAX_PER_PAGE = 100
@@ -171,7 +173,7 @@ def search_conversations(search: Search, agent: Agent | None = None, *, indexed:
     """One page of matching conversations and the total count: ``(items, total)``.
 
     With ``q``, the matching ids are found once and fetched: their number is the total, and
-    when they are few the page is looked up by those ids, without finding them again."""
+    the page is looked up among them without finding them again."""
     if search.page < 1 or not 1 <= search.per_page <= MAX_PER_PAGE:
         raise InvalidPayload(f"page must be at least 1 and per_page 1-{MAX_PER_PAGE}")
     filters = _conditions(search, agent)
@@ -180,15 +182,11 @@ def search_conversations(search: Search, agent: Agent | None = None, *, indexed:
         query = select(func.count()).select_from(Conversation).where(and_(True, *filters))
         total = db.session.scalar(query) or 0
     else:
-        matches = _matching_ids(words, indexed=indexed)
-        ids = _matching_ids_found(filters, matches)
+        ids = _matching_ids_found(filters, _matching_ids(words, indexed=indexed))
         total = len(ids)
         if not total:
             return [], 0
-        if total <= PAGE_BY_IDS_UP_TO:
-            filters.append(Conversation.id.in_(ids))
-        else:
-            filters.append(_in_matches(matches, walk=_walks(search, total)))
+        filters.append(_among(ids, walk=_walks(search, total)))
     items = db.session.scalars(
         select(Conversation)
         .where(and_(True, *filters))
@@ -216,10 +214,16 @@ def _walks(search: Search, total: int) -> bool:
     return search.sort in ("newest", "oldest") and total >= WALK_FROM_MATCHES
 
 
-def _in_matches(matches, *, walk: bool):
-    """``id IN matches``; with ``walk``, written as ``id || ''`` so that the planner cannot
-    start from the matches' ids and walks the order's index instead, stopping at the page."""
-    return (Conversation.id.concat("") if walk else Conversation.id).in_(matches)
+def _among(ids: list[str], *, walk: bool = False):
+    """``id`` is one of ``ids``, bound as one value whatever their number (a JSON array read
+    by ``json_each`` on SQLite, an array on PostgreSQL), so the matches are not found again.
+    With ``walk``, the id is written as ``id || ''`` so that the planner cannot start from the
+    ids and walks the order's index instead, stopping at the page."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        values = select(func.unnest(literal(ids, ARRAY(String))))
+    else:
+        values = select(func.json_each(literal(json.dumps(ids))).table_valued("value").c.value)
+    return (Conversation.id.concat("") if walk else Conversation.id).in_(values)
 
 
 def iter_conversations(search: Search, agent: Agent | None = None, batch: int = 200) -> Iterator:
