@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import (
     and_,
+    any_,
     bindparam,
     column,
     exists,
@@ -215,15 +216,15 @@ def _walks(search: Search, total: int) -> bool:
 
 
 def _among(ids: list[str], *, walk: bool = False):
-    """``id`` is one of ``ids``, bound as one value whatever their number (a JSON array read
-    by ``json_each`` on SQLite, an array on PostgreSQL), so the matches are not found again.
-    With ``walk``, the id is written as ``id || ''`` so that the planner cannot start from the
-    ids and walks the order's index instead, stopping at the page."""
+    """``id`` is one of ``ids``, bound as one value whatever their number (an array on
+    PostgreSQL, which hashes it; a JSON array read by ``json_each`` on SQLite), so the matches
+    are not found again. With ``walk``, the id is written as ``id || ''`` so that the planner
+    cannot start from the ids and walks the order's index instead, stopping at the page."""
+    column = Conversation.id.concat("") if walk else Conversation.id
     if db.session.get_bind().dialect.name == "postgresql":
-        values = select(func.unnest(literal(ids, ARRAY(String))))
-    else:
-        values = select(func.json_each(literal(json.dumps(ids))).table_valued("value").c.value)
-    return (Conversation.id.concat("") if walk else Conversation.id).in_(values)
+        return column == any_(literal(ids, ARRAY(String)))
+    values = func.json_each(literal(json.dumps(ids))).table_valued("value")
+    return column.in_(select(values.c.value))
 
 
 def iter_conversations(search: Search, agent: Agent | None = None, batch: int = 200) -> Iterator:
