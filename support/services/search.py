@@ -216,13 +216,15 @@ def _walks(search: Search, total: int) -> bool:
 
 
 def _among(ids: list[str], *, walk: bool = False):
-    """``id`` is one of ``ids``, bound as one value whatever their number (an array on
-    PostgreSQL, which hashes it; a JSON array read by ``json_each`` on SQLite), so the matches
-    are not found again. With ``walk``, the id is written as ``id || ''`` so that the planner
-    cannot start from the ids and walks the order's index instead, stopping at the page."""
+    """``id`` is one of ``ids``, bound as one string whatever their number, so the matches are
+    not found again: comma-separated on PostgreSQL (ids are hex), split into an array that it
+    hashes; a JSON array read by ``json_each`` on SQLite. With ``walk``, the id is written as
+    ``id || ''`` so that the planner cannot start from the ids and walks the order's index
+    instead, stopping at the page."""
     column = Conversation.id.concat("") if walk else Conversation.id
     if db.session.get_bind().dialect.name == "postgresql":
-        return column == any_(literal(ids, ARRAY(String)))
+        values = func.string_to_array(literal(",".join(ids)), ",", type_=ARRAY(String))
+        return column == any_(values)
     values = func.json_each(literal(json.dumps(ids))).table_valued("value")
     return column.in_(select(values.c.value))
 
