@@ -44,10 +44,12 @@ MATCHING_CONVERSATIONS = (
     "(SELECT rowid FROM visitor_search WHERE visitor_search MATCH :phrase))"
 )
 # From this many matches on, a page is found by walking the conversations in the page's order
-# and keeping the matching ones (a few rows a page) instead of sorting every match.
+# (an index: created_at, or status and updated_at) and keeping the matching ones, about
+# ``page × per_page × conversations / matches`` rows, instead of sorting every match.
 WALK_FROM_MATCHES = 2_000
 _parameter_numbers = itertools.count()
 
+STATUSES = ("open", "closed")  # every status a conversation can have
 MAX_PER_PAGE = 100
 MAX_QUERY_WORDS = 10
 
@@ -145,7 +147,7 @@ def _conditions(search: Search, agent: Agent | None) -> list:
     """Every filter but ``q``."""
     conditions = []
     if search.status:
-        if search.status not in ("open", "closed"):
+        if search.status not in STATUSES:
             raise InvalidPayload("status must be open or closed")
         conditions.append(Conversation.status == search.status)
     assignee = _assignee_condition(search.assignee, agent)
@@ -187,7 +189,10 @@ def search_conversations(search: Search, agent: Agent | None = None, *, indexed:
         total = len(ids)
         if not total:
             return [], 0
-        filters.append(_among(ids, walk=_walks(search, total)))
+        walk = total >= WALK_FROM_MATCHES
+        filters.append(_among(ids, walk=walk))
+        if walk and search.sort == "updated" and not search.status:
+            return _page_by_status(search, filters), total
     items = db.session.scalars(
         select(Conversation)
         .where(and_(True, *filters))
@@ -198,6 +203,22 @@ def search_conversations(search: Search, agent: Agent | None = None, *, indexed:
     return list(items), total
 
 
+def _page_by_status(search: Search, filters: list) -> list:
+    """A page in "updated" order, walked in the ``(status, updated_at)`` index: the first rows
+    up to the page of each status (open, closed), merged. There is no index on ``updated_at``
+    alone (it changes with every message), so one walk over all statuses would sort them all."""
+    start = (search.page - 1) * search.per_page
+    query = select(Conversation).where(*filters).order_by(*SORTS["updated"])
+    rows = []
+    for status in STATUSES:
+        rows += db.session.scalars(
+            query.where(Conversation.status == status).limit(start + search.per_page)
+        )
+    rows.sort(key=lambda conversation: conversation.id)
+    rows.sort(key=lambda conversation: conversation.updated_at, reverse=True)
+    return rows[start : start + search.per_page]
+
+
 def _matching_ids_found(filters: list, matches) -> list[str]:
     """The ids in ``matches`` that pass the other filters: each match looked up by its id,
     never by walking every conversation of a broad filter such as a status."""
@@ -206,13 +227,6 @@ def _matching_ids_found(filters: list, matches) -> list[str]:
     if filters:
         query = query.where(exists().where(Conversation.id == found.c[0], *filters))
     return list(db.session.scalars(query))
-
-
-def _walks(search: Search, total: int) -> bool:
-    """Whether a page is cheaper found by walking the ``created_at`` index in the page's order
-    (about ``per_page × page × conversations / total`` rows) than by sorting all ``total``
-    matches: so for many matches, never for the "updated" order, which has no such index."""
-    return search.sort in ("newest", "oldest") and total >= WALK_FROM_MATCHES
 
 
 def _among(ids: list[str], *, walk: bool = False):
