@@ -42,6 +42,7 @@ QUERIES = [
     ("q: two words", {"q": "refund voucher"}),
     ("q: visitor name", {"q": "Olivia"}),
     ("q: word + closed + page 3", {"q": "parcel", "status": "closed", "page": 3}),
+    ("q: common word, inbox order", {"q": "order", "sort": "updated", "per_page": 50}),
 ]
 
 
