@@ -47,6 +47,7 @@ DEFAULTS = {
     "LIMIT_TRANSCRIPT_MAILS": "3/hour",
     "TRUSTED_PROXIES": 0,
     "MAX_REQUEST_BYTES": 1048576,
+    "DATABASE_POOL_SIZE": 20,
     "SQLITE_SYNCHRONOUS": "NORMAL",
 }
 
@@ -61,7 +62,9 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
     if not app.config.get("DATABASE_URL"):
         app.config["DATABASE_URL"] = "sqlite:///" + str(Path(app.instance_path) / "support.db")
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["DATABASE_URL"])
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], int(app.config["DATABASE_POOL_SIZE"])
+    )
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     # Flask presets these keys, so assign rather than setdefault.
@@ -86,7 +89,7 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def engine_options(url: str) -> dict:
+def engine_options(url: str, pool_size: int = 20) -> dict:
     """Engine settings per backend. SQLite waits on locks inside C (blocking the event loop), so
     keep its busy timeout modest and transactions short.
 
@@ -94,10 +97,17 @@ def engine_options(url: str) -> dict:
     connections (connecting anew per event, and psycopg re-preparing its statements on each new
     connection, cost more than the event itself), and connections are not pinged at checkout
     (a round trip per event): a connection broken by a database restart fails one event, which
-    invalidates the whole pool, and the client's resend with the same ``client_id`` succeeds."""
+    invalidates the whole pool, and the client's resend with the same ``client_id`` succeeds.
+    ``SUPPORT_DATABASE_POOL_SIZE`` sets how many it keeps (a burst may open 10 more), so that
+    processes × pool stays under PostgreSQL's ``max_connections``."""
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 15, "check_same_thread": False}}
-    return {"pool_pre_ping": False, "pool_size": 20, "max_overflow": 10, "pool_recycle": 3600}
+    return {
+        "pool_pre_ping": False,
+        "pool_size": pool_size,
+        "max_overflow": 10,
+        "pool_recycle": 3600,
+    }
 
 
 def _instance_secret(instance: Path) -> str:

@@ -84,8 +84,11 @@ def server_factory(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(server_factory):
-    """One real server per test module, with an admin and two agents (see ``helpers.AGENTS``)."""
-    return server_factory()
+    """One real server per test module, with an admin and two agents (see ``helpers.AGENTS``),
+    discarded with its module so that finished modules hold no database connections."""
+    server = server_factory()
+    yield server
+    server.discard()
 
 
 def pytest_report_header(config):

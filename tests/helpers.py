@@ -114,6 +114,8 @@ class Server:
             "SUPPORT_LIMIT_NEW_VISITORS": "0",
             "SUPPORT_LIMIT_LOGIN": "0",
             "SUPPORT_PRESENCE_GRACE_SECONDS": "0.2",
+            # Dozens of test servers share one PostgreSQL (max_connections 100): each keeps few.
+            "SUPPORT_DATABASE_POOL_SIZE": "2",
             "PYTHONUNBUFFERED": "1",
         }
         env.update(extra_env or {})
