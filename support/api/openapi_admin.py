@@ -39,14 +39,6 @@ def _items(name: str) -> dict:
 STRING = {"type": "string"}
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 SCHEMAS = {
-    "RoutingSettings": {
-        "type": "object",
-        "properties": {
-            "mode": {"type": "string", "enum": ["manual", "auto"]},
-            "capacity": {"type": "integer", "minimum": 1},
-            "claim_on_reply": {"type": "boolean"},
-        },
-    },
     "Agent": {
         "type": "object",
         "properties": {
@@ -220,7 +212,7 @@ PATHS = {
             errors=(400,),
         ),
     },
-    "/settings/routing": {
+    "/settings/routing": {  # its schema, RoutingSettings, is in openapi_files
         "get": _op("The routing settings", {"200": json_response(ref("RoutingSettings"))}),
         "patch": _op(
             "Change routing settings (given fields only). A 400 carries error.fields and "

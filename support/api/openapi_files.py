@@ -74,15 +74,6 @@ PATHS = {
             | error_responses(400, 401, 413, 429),
         }
     },
-    "/settings/routing": {
-        "get": _op("Routing settings", {"200": json_response(ref("RoutingSettings"))}),
-        "patch": _op(
-            "Change routing settings",
-            {"200": json_response(ref("RoutingSettings"))},
-            body=ref("RoutingSettings"),
-            errors=(400,),
-        ),
-    },
     "/agents/{agent_id}/routing": {
         "get": _op(
             "An agent's capacity",
