@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, has_request_context, request
+from flask import has_request_context, request
 from itsdangerous import URLSafeTimedSerializer
 
+from .config import secret_key
 from .friendly_names import visitor_name
 from .models import Agent, Conversation, Message, Visitor
 
@@ -47,7 +48,7 @@ def _attachments_of(message: Message):
 
 def attachment_signer() -> URLSafeTimedSerializer:
     """Signs attachment links; their age is checked when one is used."""
-    return URLSafeTimedSerializer(current_app.secret_key, salt=ATTACHMENT_SALT)
+    return URLSafeTimedSerializer(secret_key(), salt=ATTACHMENT_SALT)
 
 
 def attachment_url(attachment) -> str:

@@ -99,7 +99,8 @@ class VisitorNamespace(EventNamespace):
         conversation = public_conversation(posted.conversation)
         if posted.message["seq"] == 1 and routing.is_auto():  # it opened the conversation
             routed = routing.route_new_conversation(conversation["id"])
-            conversation = conversation_dict(routed)
+            if routed is not None:  # None: deleted in the meantime
+                conversation = conversation_dict(routed)
         return {"message": posted.message, "conversation": conversation}
 
     def on_typing(self, payload):
