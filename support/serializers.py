@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask import has_request_context, request
 from itsdangerous import URLSafeTimedSerializer
@@ -112,7 +113,7 @@ def visitor_detail_dict(visitor: Visitor) -> dict:
 
 def agent_dict(agent: Agent, *, with_email: bool = False) -> dict:
     """An agent as others see it; ``with_email`` for the agent itself and admins."""
-    data = {"id": agent.id, "name": agent.name}
+    data: dict[str, Any] = {"id": agent.id, "name": agent.name}
     if with_email:
         data |= {"email": agent.email, "admin": agent.is_admin, "active": agent.active}
     return data
