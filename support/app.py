@@ -121,7 +121,8 @@ def _init_extensions(app: Flask) -> None:
     attachments.init_app(app)
     presence_service.init_app(app)
     agent_sockets.init_app(app)
-    app.wsgi_app = SocketGate(app.wsgi_app, socketio)  # in front of Engine.IO
+    # In front of Engine.IO; replacing wsgi_app is Flask's way to add middleware (typed a method).
+    app.wsgi_app = SocketGate(app.wsgi_app, socketio)  # type: ignore[method-assign]
     realtime.init_app(app)
     mail_service.configure(app)
     outbound.init_app(app)
@@ -144,7 +145,8 @@ def _register_http(app: Flask) -> None:
     app.register_blueprint(mail_links_bp)
     install_api_not_found(app)
     app.json = SafeJSONProvider(app)
-    app.session_interface = http_cache.PublicViewsKeepNoSession(app.session_interface)
+    # A delegating wrapper, not a SessionInterface subclass (that would shadow the wrapped one).
+    app.session_interface = http_cache.PublicViewsKeepNoSession(app.session_interface)  # type: ignore[assignment]
 
     @app.after_request
     def security_headers(response):

@@ -10,7 +10,7 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, current_app
 
 DEFAULTS = {
     "ALLOWED_ORIGINS": "*",
@@ -120,4 +120,12 @@ def _instance_secret(instance: Path) -> str:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
+    return key
+
+
+def secret_key() -> str | bytes:
+    """The current app's secret key, for signing: :func:`load_config` always sets one."""
+    key = current_app.secret_key
+    if key is None:
+        raise RuntimeError("no SECRET_KEY: the app was not configured by load_config")
     return key

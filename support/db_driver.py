@@ -38,7 +38,7 @@ def make_psycopg_cooperative(async_mode: str) -> str | None:
     # psycopg was imported before the patching.
     waiting.wait = waiting.wait_select
     # ``wait_conn`` bound DefaultSelector at import; hand it the patched (green) one.
-    waiting.DefaultSelector = selectors.DefaultSelector
+    waiting.DefaultSelector = selectors.DefaultSelector  # type: ignore[misc]  # a deliberate patch
     return "wait_select"
 
 

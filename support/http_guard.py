@@ -99,6 +99,7 @@ def install(app: Flask) -> None:
     those headers are ignored, as any client can send them."""
     app.register_error_handler(RequestEntityTooLarge, _payload_too_large)
     hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    # Replacing wsgi_app is Flask's way to add middleware (typed as a method).
     if hops > 0:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
-    app.wsgi_app = BodyLimit(app.wsgi_app, app.config)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    app.wsgi_app = BodyLimit(app.wsgi_app, app.config)  # type: ignore[method-assign]

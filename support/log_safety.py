@@ -52,5 +52,5 @@ def install() -> None:
         _make_safe(record)
         return record
 
-    safe_record.support_safe = True
+    safe_record.support_safe = True  # type: ignore[attr-defined]  # a marker, read by getattr above
     logging.setLogRecordFactory(safe_record)

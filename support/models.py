@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .extensions import db
+from .extensions import Model, db
 
 
 def new_id() -> str:
@@ -48,7 +48,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-class Agent(UserMixin, db.Model):
+class Agent(UserMixin, Model):
     """A person who answers chats. Admins also manage agents, settings and transcripts.
 
     Agents are deactivated, never deleted, so transcripts keep their author."""
@@ -78,7 +78,7 @@ class Agent(UserMixin, db.Model):
         return f"{self.id}:{self.session_version}"
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token for the REST API and the ``/agent`` socket. Only its SHA-256 is stored."""
 
     __tablename__ = "api_tokens"
@@ -94,7 +94,7 @@ class ApiToken(db.Model):
     agent: Mapped[Agent] = relationship(back_populates="tokens")
 
 
-class Visitor(db.Model):
+class Visitor(Model):
     """Someone who started a chat from the widget. Created only when they first act."""
 
     __tablename__ = "visitors"
@@ -115,7 +115,7 @@ class Visitor(db.Model):
     conversations: Mapped[list[Conversation]] = relationship(back_populates="visitor")
 
 
-class Conversation(db.Model):
+class Conversation(Model):
     """One chat between a visitor and the team. ``last_seq`` allocates message numbers."""
 
     __tablename__ = "conversations"
@@ -159,7 +159,7 @@ class Conversation(db.Model):
     assignee: Mapped[Agent | None] = relationship()
 
 
-class AgentReadMark(db.Model):
+class AgentReadMark(Model):
     """How far one agent has read one conversation: unread counts are per agent, so one agent
     reading never clears another's badge."""
 
@@ -172,7 +172,7 @@ class AgentReadMark(db.Model):
     seq: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class ConversationActivity(db.Model):
+class ConversationActivity(Model):
     """An agents-only line in a conversation's history: claimed, transferred (with an optional
     note), closed, reopened. Not a message: it takes no seq and never reaches the visitor."""
 
@@ -189,7 +189,7 @@ class ConversationActivity(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
-class Message(db.Model):
+class Message(Model):
     """A message or private note. ``seq`` is gapless per conversation; ``client_id`` is the
     sender's idempotency key, unique per sender (not per conversation, so a retried first
     message can never open a second conversation)."""
@@ -220,7 +220,7 @@ class Message(db.Model):
     )
 
 
-class Attachment(db.Model):
+class Attachment(Model):
     """An uploaded file. Unsent until a message names it (``message_id``); the bytes live in
     the storage (``services.storage``) under ``storage_key``."""
 
@@ -240,7 +240,7 @@ class Attachment(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 
-class Setting(db.Model):
+class Setting(Model):
     """A named JSON document of settings; the widget's contact panel lives under ``widget``."""
 
     __tablename__ = "settings"
@@ -250,7 +250,7 @@ class Setting(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """An append-only record of who did what (sign-ins, settings, exports, deletions)."""
 
     __tablename__ = "audit_events"
@@ -265,7 +265,7 @@ class AuditEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 
-class SetupToken(db.Model):
+class SetupToken(Model):
     """The one-time link that creates the first admin; only its hash is stored."""
 
     __tablename__ = "setup_tokens"
@@ -277,7 +277,7 @@ class SetupToken(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
-class CannedResponse(db.Model):
+class CannedResponse(Model):
     """A saved reply agents insert by typing ``/shortcut`` in the composer."""
 
     __tablename__ = "canned_responses"
@@ -290,7 +290,7 @@ class CannedResponse(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
-class OutboxItem(db.Model):
+class OutboxItem(Model):
     """One mail or webhook delivery, written in the transaction that caused it and sent later by
         the outbox loop (``services.outbox``). ``id`` is stable across retries: it is the webhook's
         ``webhook-id``, so a receiver can drop a repeat. ``topic`` groups rows that batch together
@@ -316,7 +316,7 @@ class OutboxItem(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
-class Webhook(db.Model):
+class Webhook(Model):
     """An endpoint that receives signed deliveries of the event types it chose. ``secret`` is
     ``whsec_`` + base64 of the signing key. ``failing_since`` marks the first failure after the
     last success; an endpoint failing for too long is disabled."""
@@ -332,7 +332,7 @@ class Webhook(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
-class MailOptOut(db.Model):
+class MailOptOut(Model):
     """Who asked for no more mail: ``conversation:<id>`` (a visitor's one-click unsubscribe) or
     ``agent:<id>`` (an agent's own switch)."""
 

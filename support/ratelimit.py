@@ -22,7 +22,7 @@ class RateLimiter:
     """Moving-window limits by name and key; a limit of ``0`` means none."""
 
     def __init__(self) -> None:
-        self._strategy = None
+        self._strategy: strategies.MovingWindowRateLimiter | None = None
         self._limits: dict = {}
 
     def init_app(self, app: Flask) -> None:

@@ -14,6 +14,7 @@ An agent hears about conversations that are unassigned, assigned to it, or that 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from flask import Flask, has_app_context
 from sqlalchemy import event as sa_event
@@ -171,7 +172,7 @@ def _settings_changed(config: dict) -> None:
     socketio.emit("config:updated", config, namespace=VISITOR_NS)
 
 
-HANDLERS = {
+HANDLERS: dict[str, Callable[..., None]] = {
     "conversation_created": _conversation_created,
     "message_created": _message_created,
     "conversation_updated": _conversation_updated,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from flask import current_app, has_request_context, request
+from flask import has_request_context, request
 from itsdangerous import URLSafeTimedSerializer
 
+from .config import secret_key
 from .friendly_names import visitor_name
 from .models import Agent, Conversation, Message, Visitor
 
@@ -47,7 +49,7 @@ def _attachments_of(message: Message):
 
 def attachment_signer() -> URLSafeTimedSerializer:
     """Signs attachment links; their age is checked when one is used."""
-    return URLSafeTimedSerializer(current_app.secret_key, salt=ATTACHMENT_SALT)
+    return URLSafeTimedSerializer(secret_key(), salt=ATTACHMENT_SALT)
 
 
 def attachment_url(attachment) -> str:
@@ -111,7 +113,7 @@ def visitor_detail_dict(visitor: Visitor) -> dict:
 
 def agent_dict(agent: Agent, *, with_email: bool = False) -> dict:
     """An agent as others see it; ``with_email`` for the agent itself and admins."""
-    data = {"id": agent.id, "name": agent.name}
+    data: dict[str, Any] = {"id": agent.id, "name": agent.name}
     if with_email:
         data |= {"email": agent.email, "admin": agent.is_admin, "active": agent.active}
     return data

@@ -153,7 +153,7 @@ def track_events(socketio) -> None:
         with inflight:
             return original(*args, **kwargs)
 
-    handle.support_tracked = True
+    handle.support_tracked = True  # type: ignore[attr-defined]  # a marker, read by getattr above
     socketio._handle_event = handle
 
 

@@ -229,10 +229,10 @@ def list_canned():
 
 def _canned_fields() -> tuple[str, str, str]:
     body = _body()
-    fields = [body.get(k) for k in ("shortcut", "title", "body")]
-    if not all(isinstance(f, str) for f in fields):
+    shortcut, title, text = (body.get(k) for k in ("shortcut", "title", "body"))
+    if not (isinstance(shortcut, str) and isinstance(title, str) and isinstance(text, str)):
         raise InvalidPayload("shortcut, title and body must be strings")
-    return fields[0].strip(), fields[1], fields[2]
+    return shortcut.strip(), title, text
 
 
 @bp.post("/canned-responses")

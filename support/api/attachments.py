@@ -136,7 +136,7 @@ def download(token: str):
         return error_response("forbidden", "this link is not valid", 403)
     attachment = attachments.get_attachment(attachment_id)
     data = attachments.read_bytes(attachment) if attachment else None
-    if data is None:
+    if attachment is None or data is None:
         raise NotFound("no such attachment")
     content_type = attachment.content_type
     if content_type.startswith("text/"):

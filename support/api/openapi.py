@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from . import openapi_admin, openapi_files
 from .openapi_parts import (
@@ -108,8 +109,8 @@ LIST_PARAMETERS = [
 @cache
 def document() -> dict:
     """The whole document (built once per process)."""
-    bearer = [{"bearer": []}]
-    doc = {
+    bearer: list[dict[str, list[str]]] = [{"bearer": []}]
+    doc: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {"title": "Support API", "version": "1"},
         "servers": [{"url": "/api/v1"}],

@@ -12,7 +12,7 @@ from .openapi_parts import (
     request_body,
 )
 
-BEARER = [{"bearer": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 def _errors(*statuses: int) -> dict:

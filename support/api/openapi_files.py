@@ -6,7 +6,7 @@ from __future__ import annotations
 from .openapi_admin import _op
 from .openapi_parts import error_responses, json_response, path_param, ref
 
-BEARER = [{"bearer": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 STRING = {"type": "string"}
 
 SCHEMAS = {

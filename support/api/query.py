@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TypeVar
 
 from flask import request
 
@@ -11,6 +12,8 @@ from ..services.errors import InvalidPayload
 from ..services.search import MAX_PER_PAGE, Search
 
 MAX_PAGE = 1_000_000
+
+Default = TypeVar("Default", int, None)
 
 
 def text_arg(name: str) -> str | None:
@@ -25,7 +28,7 @@ def text_arg(name: str) -> str | None:
         raise InvalidPayload(f"{name}: {error}") from None
 
 
-def int_arg(name: str, default: int | None, *, low: int = 1, high: int = MAX_PAGE) -> int | None:
+def int_arg(name: str, default: Default, *, low: int = 1, high: int = MAX_PAGE) -> int | Default:
     """A whole number between ``low`` and ``high`` from the query string, ``default`` when
     absent."""
     raw = request.args.get(name)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 from flask import Blueprint, Response, g, jsonify, request
 
+from ..models import Agent, Conversation
 from ..serializers import agent_dict
 from ..services import agents, conversations, inbox, transcripts
 from ..services.errors import Forbidden, InvalidPayload, Unauthorized
@@ -80,7 +82,9 @@ def get_conversation(conversation_id: str):
     return jsonify(transcripts.transcript_json(conversation, g.agent))
 
 
-TRANSCRIPT_FORMATS = {  # renderers take the conversation and the agent who asks
+# Renderers take the conversation and the agent who asks.
+Renderer = Callable[[Conversation, Agent | None], str | bytes]
+TRANSCRIPT_FORMATS: dict[str, tuple[str, Renderer]] = {
     "txt": ("text/plain; charset=utf-8", lambda c, _: transcripts.transcript_text(c)),
     "csv": ("text/csv; charset=utf-8", lambda c, _: transcripts.transcript_csv(c)),
     "json": (

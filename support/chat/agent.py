@@ -104,10 +104,10 @@ class AgentNamespace(EventNamespace):
         """Record which credential opened this socket, then look again: a withdrawal committed
         meanwhile is seen either by this second look or by the withdrawal's own search for
         the sockets to close."""
-        agent_sockets.add(agent_id, request.sid, credential)
+        agent_sockets.add(agent_id, request.sid, credential)  # type: ignore[attr-defined]  # set by Flask-SocketIO
         if credentials.recheck(agent_id, credential):
             return True
-        agent_sockets.remove(agent_id, request.sid)
+        agent_sockets.remove(agent_id, request.sid)  # type: ignore[attr-defined]  # set by Flask-SocketIO
         return False
 
     def on_disconnect(self, reason=None):
@@ -230,7 +230,7 @@ class AgentNamespace(EventNamespace):
     def _stop_viewing(self, sid: str, agent_id: str | None) -> None:
         conversation_id = self.viewing.pop(sid, None)
         agent = agents.load_active(agent_id) if agent_id and conversation_id else None
-        if agent is None:
+        if agent is None or conversation_id is None:
             return
         try:
             receipts.agent_viewing(agent, conversation_id, False)

@@ -61,7 +61,7 @@ class VisitorNamespace(EventNamespace):
         self.identities.pop(request.sid, None)
 
     def _visitor_id(self) -> str:
-        visitor_id = self.identities.get(request.sid)
+        visitor_id = self.identities.get(request.sid)  # type: ignore[attr-defined]  # set by Flask-SocketIO
         if visitor_id is None:
             raise Unauthorized("this visitor no longer exists")
         return visitor_id
@@ -74,7 +74,7 @@ class VisitorNamespace(EventNamespace):
 
     def _spend(self) -> None:
         """One event of this visitor's budget (Guarantee 7), counted after validation."""
-        spend_event(self.identities.get(request.sid) or "unknown", request.event["message"])
+        spend_event(self.identities.get(request.sid) or "unknown", request.event["message"])  # type: ignore[attr-defined]  # set by Flask-SocketIO
 
     def on_conversation_get(self, payload):
         payloads.Empty.model_validate(payload)
@@ -99,7 +99,8 @@ class VisitorNamespace(EventNamespace):
         conversation = public_conversation(posted.conversation)
         if posted.message["seq"] == 1 and routing.is_auto():  # it opened the conversation
             routed = routing.route_new_conversation(conversation["id"])
-            conversation = conversation_dict(routed)
+            if routed is not None:  # None: deleted in the meantime
+                conversation = conversation_dict(routed)
         return {"message": posted.message, "conversation": conversation}
 
     def on_typing(self, payload):

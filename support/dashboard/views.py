@@ -5,10 +5,12 @@ dashboard itself is one server-rendered page whose script speaks the ``/agent`` 
 
 from __future__ import annotations
 
+from typing import cast
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    Flask,
     abort,
     has_request_context,
     redirect,
@@ -25,7 +27,7 @@ from .forms import LoginForm, LogoutForm, SetupForm
 from .security import apply_page_headers, init_session_cookie
 
 bp = Blueprint("dashboard", __name__)
-bp.record_once(lambda state: init_session_cookie(state.app))
+bp.record_once(lambda state: init_session_cookie(cast(Flask, state.app)))  # typed as any app
 bp.after_request(apply_page_headers)
 
 

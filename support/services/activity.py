@@ -4,6 +4,8 @@ no messages, so these are not messages: they take no seq and never reach the vis
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from .. import events
@@ -99,11 +101,11 @@ def activity_of(conversation_id: str) -> list[ConversationActivity]:
     )
 
 
-def timeline(messages: list, activity: list[ConversationActivity]) -> list[tuple[str, object]]:
+def timeline(messages: list, activity: list[ConversationActivity]) -> list[tuple[str, Any]]:
     """Messages and activity lines merged in time order: ``("message", m)`` and
     ``("activity", a)``. Messages keep their seq order; a line goes before the first message
     stored after it."""
-    merged: list[tuple[str, object]] = []
+    merged: list[tuple[str, Any]] = []
     lines = list(activity)
     for message in messages:
         while lines and lines[0].created_at <= message.created_at:

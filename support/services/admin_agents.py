@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from ..extensions import db
+from ..extensions import db, execute_dml
 from ..models import Agent, SetupToken, utcnow
 from . import agents, credentials
 from .errors import Forbidden, InvalidPayload, NotFound
@@ -50,7 +50,7 @@ def accept_invite(plain: str, password: str) -> Agent:
     agent = invited_agent(plain)
     agents.check_password(password)
     # Spent in the same transaction as the new password, and only if nobody spent it first.
-    spent = db.session.execute(
+    spent = execute_dml(
         update(SetupToken)
         .where(SetupToken.token_hash == _digest(plain), SetupToken.used_at.is_(None))
         .values(used_at=utcnow())

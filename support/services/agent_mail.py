@@ -3,6 +3,7 @@ setting (every agent, or the assignee), unless an agent turned these mails off."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -91,8 +92,10 @@ def build_waiting(payload: dict):
     conversation = db.session.get(Conversation, payload.get("conversation_id") or "")
     if conversation is None or conversation.status != "open" or not conversation.unread_by_agents:
         return None, {}
+    agents: Sequence[Agent]
     if conversation.assignee_id and payload.get("to") == "assignee":
-        agents = [conversation.assignee] if conversation.assignee.active else []
+        assignee = conversation.assignee
+        agents = [assignee] if assignee is not None and assignee.active else []
     else:
         agents = db.session.scalars(select(Agent).where(Agent.active.is_(True))).all()
     recipients = [a.email for a in agents if not opted_out(f"agent:{a.id}")]

@@ -12,6 +12,7 @@ longer exists; closing it does nothing, and the next withdrawal for that agent r
 from __future__ import annotations
 
 import threading
+from typing import cast
 
 from .credentials import covers
 
@@ -58,7 +59,8 @@ class RedisRegistry:
         self._redis.hdel(self._key(agent_id), sid)
 
     def sockets_of(self, agent_id: str) -> dict[str, str]:
-        return self._redis.hgetall(self._key(agent_id))
+        # decode_responses=True: str keys and values, which redis-py's types cannot know.
+        return cast(dict[str, str], self._redis.hgetall(self._key(agent_id)))
 
 
 class AgentSockets:

@@ -21,7 +21,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import ORMExecuteState, Session, selectinload
 
-from ..extensions import db
+from ..extensions import db, execute_dml
 from ..models import ID_PATTERN, Attachment, Conversation, Message, Setting, new_id, utcnow
 from ..ratelimit import limiter
 from . import storage as storage_module
@@ -235,8 +235,9 @@ def _save_plain(image: Image.Image, content_type: str, output: io.BytesIO) -> No
         image = image.convert("RGB")
     clean = Image.new(image.mode, image.size)
     clean.paste(image)
-    if image.mode == "P" and image.getpalette():
-        clean.putpalette(image.getpalette())
+    palette = image.getpalette()
+    if image.mode == "P" and palette:
+        clean.putpalette(palette)
     clean.save(output, fmt, **({"quality": 90} if fmt in ("JPEG", "WEBP") else {}))
 
 
@@ -290,7 +291,7 @@ def attach_to_message(message, attachment_ids) -> None:
     if len(ids) > MAX_PER_MESSAGE or not all(ID_PATTERN.fullmatch(i) for i in ids):
         db.session.rollback()
         raise InvalidPayload(f"at most {MAX_PER_MESSAGE} attachments, by their ids")
-    linked = db.session.execute(
+    linked = execute_dml(
         update(Attachment)
         .where(
             Attachment.id.in_(ids),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..extensions import db
+from ..extensions import db, execute_dml
 from ..models import Agent, Conversation, Message, Visitor, by_id, utcnow
 from . import messages
 from .activity import record_activity, record_update
@@ -106,8 +106,8 @@ def post_agent_message(
 
 def _as_models(posted: messages.Posted) -> tuple[Message, Conversation]:
     return (
-        db.session.get(Message, posted.message["id"]),
-        db.session.get(Conversation, posted.conversation["id"]),
+        db.session.get_one(Message, posted.message["id"]),
+        db.session.get_one(Conversation, posted.conversation["id"]),
     )
 
 
@@ -118,7 +118,7 @@ def claim(agent: Agent, conversation_id: str) -> Conversation:
     """Make ``agent`` the assignee. Of concurrent claims exactly one wins: the update only
     matches while nobody holds the conversation, and its row count says who won."""
     conversation = get_conversation(conversation_id)
-    won = db.session.execute(
+    won = execute_dml(
         update(Conversation)
         .where(
             Conversation.id == conversation.id,

@@ -21,7 +21,7 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
-from ..extensions import db
+from ..extensions import db, execute_dml
 from ..models import Agent, AgentReadMark, Conversation, Message
 from ..serializers import conversation_dict, iso
 from .errors import InvalidPayload
@@ -157,13 +157,13 @@ def move_read_mark(agent_id: str, conversation_id: str, seq: int) -> bool:
         set_={"seq": statement.excluded.seq},
         where=AgentReadMark.seq < statement.excluded.seq,
     )
-    return bool(db.session.execute(statement).rowcount)
+    return bool(execute_dml(statement).rowcount)
 
 
 def raise_shared_read_mark(conversation: Conversation, seq: int) -> bool:
     """Move the conversation's "an agent has read up to" mark (what the visitor's read receipts
     show) to ``seq`` if that is further; True when it moved."""
-    moved = db.session.execute(
+    moved = execute_dml(
         update(Conversation)
         .where(Conversation.id == conversation.id, Conversation.agent_read_seq < seq)
         .values(agent_read_seq=seq)

@@ -25,6 +25,7 @@ from flask_mailman import EmailMultiAlternatives
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy import select
 
+from ..config import secret_key
 from ..extensions import db, mail
 from ..models import (
     Conversation,
@@ -134,7 +135,7 @@ def base_url() -> str:
 
 
 def resume_token(visitor_id: str, conversation_id: str) -> str:
-    serializer = URLSafeTimedSerializer(current_app.secret_key, salt=RESUME_SALT)
+    serializer = URLSafeTimedSerializer(secret_key(), salt=RESUME_SALT)
     return serializer.dumps({"v": visitor_id, "c": conversation_id})
 
 
@@ -143,7 +144,7 @@ def visitor_for_resume_token(token) -> Visitor | None:
     (``SUPPORT_MAIL_LINK_MAX_AGE_SECONDS``, a week)."""
     if not isinstance(token, str) or len(token) > 500:
         return None
-    serializer = URLSafeTimedSerializer(current_app.secret_key, salt=RESUME_SALT)
+    serializer = URLSafeTimedSerializer(secret_key(), salt=RESUME_SALT)
     try:
         data = serializer.loads(token, max_age=int(current_app.config["MAIL_LINK_MAX_AGE_SECONDS"]))
     except BadSignature:
@@ -152,7 +153,7 @@ def visitor_for_resume_token(token) -> Visitor | None:
 
 
 def unsubscribe_token(conversation_id: str) -> str:
-    return URLSafeSerializer(current_app.secret_key, salt=UNSUBSCRIBE_SALT).dumps(conversation_id)
+    return URLSafeSerializer(secret_key(), salt=UNSUBSCRIBE_SALT).dumps(conversation_id)
 
 
 def unsubscribe(token) -> bool:
@@ -160,9 +161,7 @@ def unsubscribe(token) -> bool:
     if not isinstance(token, str) or len(token) > 500:
         return False
     try:
-        conversation_id = URLSafeSerializer(current_app.secret_key, salt=UNSUBSCRIBE_SALT).loads(
-            token
-        )
+        conversation_id = URLSafeSerializer(secret_key(), salt=UNSUBSCRIBE_SALT).loads(token)
     except BadSignature:
         return False
     set_opt_out(f"conversation:{conversation_id}", True)
@@ -292,7 +291,7 @@ def _build_unread(payload: dict):
     unsubscribe_url = f"{base}/mail/unsubscribe/{unsubscribe_token(conversation.id)}"
     message = render_message(
         texts["unread_subject"].format(brand=brand),
-        [visitor.email],
+        [conversation.visitor.email],  # checked above
         "unread",
         headers={
             "List-Unsubscribe": f"<{unsubscribe_url}>",

@@ -27,8 +27,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, insert, literal_column, select, update
+from sqlalchemy import Table, bindparam, func, insert, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import events
@@ -44,9 +45,10 @@ from .settings import chat_online, routing_settings, widget_settings_snapshot
 PREVIEW_LENGTH = 140
 TRIES = 3
 
-_conversations = Conversation.__table__
-_messages = Message.__table__
-_visitors = Visitor.__table__
+# Each model is mapped to a Table (the declarative base types ``__table__`` as any FROM clause).
+_conversations = cast(Table, Conversation.__table__)
+_messages = cast(Table, Message.__table__)
+_visitors = cast(Table, Visitor.__table__)
 _c = _conversations.c
 
 
@@ -104,7 +106,10 @@ _RETURNING = (
 )
 
 _NEXT_SEQ = {"last_seq": _c.last_seq + 1, "updated_at": bindparam("p_now")}
-_PUBLIC_INBOX = {"preview": bindparam("p_preview"), "last_message_at": bindparam("p_now")}
+_PUBLIC_INBOX: dict[str, Any] = {
+    "preview": bindparam("p_preview"),
+    "last_message_at": bindparam("p_now"),
+}
 
 VISITOR_SEQ = (
     update(_conversations)
@@ -308,7 +313,7 @@ def _claim_on_reply(connection, draft: Draft, conversation):
     claimed = connection.execute(CLAIM_ON_REPLY, params).first()
     if claimed is None:  # another agent claimed it meanwhile
         return conversation
-    model = db.session.get(Conversation, conversation.id)
+    model = db.session.get_one(Conversation, conversation.id)
     db.session.refresh(model)
     activity.record_update(model, previous_assignee_id=None)
     activity.record_activity(model, draft.agent, "claimed")
@@ -347,8 +352,8 @@ def stored_message(sender: Sender, client_id: str) -> Posted | None:
     message_id = db.session.connection().execute(STORED_ID, params).scalar()
     if message_id is None:
         return None
-    message = db.session.get(Message, message_id)
-    conversation = db.session.get(Conversation, message.conversation_id)
+    message = db.session.get_one(Message, message_id)
+    conversation = db.session.get_one(Conversation, message.conversation_id)
     return Posted(message_dict(message), conversation_dict(conversation, for_agents=True))
 
 

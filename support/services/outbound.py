@@ -10,6 +10,7 @@ back takes its outbox rows with it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
@@ -39,7 +40,7 @@ def _conversation_updated(
         webhooks.enqueue_event(session, f"conversation.{change}", conversation)
 
 
-HANDLERS = {
+HANDLERS: dict[str, Callable[..., None]] = {
     "conversation_created": _conversation_created,
     "message_created": _message_created,
     "conversation_updated": _conversation_updated,

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 
-from ..extensions import db
+from ..extensions import db, execute_dml
 from ..models import OutboxItem, by_id, new_id, utcnow
 
 log = logging.getLogger(__name__)
@@ -234,7 +234,7 @@ def _periodic_checks() -> None:
     prune()
 
 
-def forget_conversations(conversation_ids: list[str]) -> None:
+def forget_conversations(conversation_ids: list[str] | Select[str]) -> None:
     """Drop the rows about conversations being deleted (in the caller's transaction): their
     mails and deliveries carry addresses and message text."""
     db.session.execute(delete(OutboxItem).where(OutboxItem.conversation_id.in_(conversation_ids)))
@@ -242,7 +242,7 @@ def forget_conversations(conversation_ids: list[str]) -> None:
 
 def prune(keep: timedelta = KEEP_FINISHED) -> int:
     """Delete sent, skipped and failed rows older than ``keep``; how many."""
-    gone = db.session.execute(
+    gone = execute_dml(
         delete(OutboxItem).where(
             OutboxItem.status != "pending", OutboxItem.created_at < utcnow() - keep
         )

@@ -18,6 +18,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import cast
 
 from .. import events
 
@@ -194,7 +195,8 @@ class RedisStore:
         statuses must then be recomputed)."""
         dead = [
             proc
-            for proc in self._redis.smembers(self._key("procs"))
+            # decode_responses=True: members come back as str, which redis-py's types cannot know.
+            for proc in cast(set[str], self._redis.smembers(self._key("procs")))
             if proc != self.process_id and not self._redis.exists(self._key("alive", proc))
         ]
         if dead:

@@ -106,7 +106,8 @@ def build_report(since: date, until: date) -> dict:
         ).where(Conversation.created_at >= start, Conversation.created_at <= end)
     )
     per_day = {since + timedelta(days=n): 0 for n in range((until - since).days + 1)}
-    overall, by_agent = Figures(), {}
+    overall = Figures()
+    by_agent: dict[str, Figures] = {}
     for created, first_response, closed, rating, assignee_id, assigned in rows:
         per_day[created.date()] = per_day.get(created.date(), 0) + 1
         figures = (created, first_response, closed, rating, assigned)

@@ -20,7 +20,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 
 from .. import events
-from ..extensions import db
+from ..extensions import db, execute_dml
 from ..models import Agent, Conversation, utcnow
 from .activity import record_activity, record_update
 from .errors import InvalidPayload
@@ -89,7 +89,7 @@ def try_assign(conversation_id: str, agent_id: str, capacity: int) -> bool:
     """Give the conversation to the agent if it is still waiting and the agent still has room;
     commits either way. True when it was assigned."""
     db.session.execute(select(Agent.id).where(Agent.id == agent_id).with_for_update())
-    won = db.session.execute(
+    won = execute_dml(
         update(Conversation)
         .where(
             Conversation.id == conversation_id,
@@ -103,7 +103,7 @@ def try_assign(conversation_id: str, agent_id: str, capacity: int) -> bool:
     if not won:
         db.session.rollback()
         return False
-    conversation = db.session.get(Conversation, conversation_id)
+    conversation = db.session.get_one(Conversation, conversation_id)  # this transaction updated it
     db.session.refresh(conversation)
     record_update(conversation, previous_assignee_id=None)
     record_activity(conversation, None, "assigned", target=db.session.get(Agent, agent_id))
@@ -215,9 +215,9 @@ def agent_routing(agent: Agent) -> dict:
     }
 
 
-def route_new_conversation(conversation_id: str) -> Conversation:
+def route_new_conversation(conversation_id: str) -> Conversation | None:
     """After a visitor's first message opened a conversation: route, and return the
-    conversation as it now stands (assigned, or still waiting)."""
+    conversation as it now stands (assigned, or still waiting; None if deleted meanwhile)."""
     route_safely()
     return db.session.get(Conversation, conversation_id)
 
@@ -237,7 +237,9 @@ def requeue_away_agents(minutes: int | None, now: float | None = None) -> int:
             .distinct()
         )
     )
-    memory.away_since = {a: memory.away_since.get(a, now) for a in holders if a not in online}
+    memory.away_since = {
+        a: memory.away_since.get(a, now) for a in holders if a is not None and a not in online
+    }
     due = [a for a, since in memory.away_since.items() if now - since >= minutes * 60]
     return sum(_unassign_all(agent_id) for agent_id in due)
 

@@ -209,7 +209,7 @@ def _page_by_status(search: Search, filters: list) -> list:
     alone (it changes with every message), so one walk over all statuses would sort them all."""
     start = (search.page - 1) * search.per_page
     query = select(Conversation).where(*filters).order_by(*SORTS["updated"])
-    rows = []
+    rows: list[Conversation] = []
     for status in STATUSES:
         rows += db.session.scalars(
             query.where(Conversation.status == status).limit(start + search.per_page)
@@ -239,8 +239,8 @@ def _among(ids: list[str], *, walk: bool = False):
     if db.session.get_bind().dialect.name == "postgresql":
         values = func.string_to_array(literal(",".join(ids)), ",", type_=ARRAY(String))
         return column == any_(values)
-    values = func.json_each(literal(json.dumps(ids))).table_valued("value")
-    return column.in_(select(values.c.value))
+    each = func.json_each(literal(json.dumps(ids))).table_valued("value")
+    return column.in_(select(each.c.value))
 
 
 def iter_conversations(search: Search, agent: Agent | None = None, batch: int = 200) -> Iterator:

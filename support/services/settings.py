@@ -334,8 +334,8 @@ _PLAIN_ORIGIN = re.compile(
 
 def is_plain_origin(origin) -> bool:
     """True for exactly ``http(s)://host[:port]`` with a port from 1 to 65535."""
-    match = isinstance(origin, str) and _PLAIN_ORIGIN.fullmatch(origin)
-    return bool(match) and (match["port"] is None or 1 <= int(match["port"]) <= 65535)
+    match = _PLAIN_ORIGIN.fullmatch(origin) if isinstance(origin, str) else None
+    return match is not None and (match["port"] is None or 1 <= int(match["port"]) <= 65535)
 
 
 def _clean_retention(raw, errors: dict) -> int | None:
@@ -357,8 +357,8 @@ def validate_widget_settings(raw: dict) -> dict:
     if not isinstance(raw, dict):
         raise SettingsInvalid({"settings": "must be an object"})
     errors: dict[str, str] = {}
-    section = {
-        key: raw.get(key) if isinstance(raw.get(key), dict) else {} for key in DEFAULT_WIDGET
+    section: dict[str, dict] = {
+        key: raw[key] if isinstance(raw.get(key), dict) else {} for key in DEFAULT_WIDGET
     }
     texts = {
         path: _text(section[path[0]].get(path[1]), ".".join(path), errors, *limits)

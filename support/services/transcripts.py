@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, exists, select
 
-from ..extensions import db
+from ..extensions import db, execute_dml
 from ..friendly_names import visitor_name
 from ..models import (
     Agent,
@@ -179,7 +179,7 @@ def _delete_conversations(conversation_ids, *, only=None) -> int:
     condition = Conversation.id.in_(conversation_ids)
     if only is not None:
         condition = condition & only
-    return db.session.execute(delete(Conversation).where(condition)).rowcount or 0
+    return execute_dml(delete(Conversation).where(condition)).rowcount or 0
 
 
 def clear_personal_data(visitor: Visitor) -> None:

@@ -20,6 +20,7 @@ import secrets
 import socket
 import time
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import urllib3
@@ -238,7 +239,7 @@ def resolve_target(host: str, port: int) -> str:
     """The address to connect to; raises ``RefusedTarget`` for private and loopback ones
     unless ``SUPPORT_WEBHOOKS_ALLOW_PRIVATE`` is true."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    addresses = [info[4][0] for info in infos]
+    addresses = [str(info[4][0]) for info in infos]  # an IP address for SOCK_STREAM
     if not addresses:
         raise OSError(f"{host} does not resolve")
     allowed = str(current_app.config["WEBHOOKS_ALLOW_PRIVATE"]).lower() in ("1", "true", "yes")
@@ -256,12 +257,19 @@ def _post(url: str, headers: dict, body: bytes, timeout: float) -> int:
     """POST to the address the URL's host resolves to now, with the name kept for the Host
     header, TLS SNI and certificate checks. Returns the status code."""
     parts = urlsplit(url)
+    if not parts.hostname:  # never saved so (see validation), but not deliverable either
+        raise RefusedTarget("the URL names no host")
     port = parts.port or (443 if parts.scheme == "https" else 80)
     address = resolve_target(parts.hostname, port)
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
-    kwargs = {"port": port, "timeout": urllib3.Timeout(total=timeout), "retries": False}
+    kwargs: dict[str, Any] = {
+        "port": port,
+        "timeout": urllib3.Timeout(total=timeout),
+        "retries": False,
+    }
+    pool: urllib3.HTTPConnectionPool
     if parts.scheme == "https":
         pool = urllib3.HTTPSConnectionPool(
             address, server_hostname=parts.hostname, assert_hostname=parts.hostname, **kwargs
