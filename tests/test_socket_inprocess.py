@@ -8,7 +8,7 @@ import pytest
 
 from support.extensions import socketio
 from support.rooms import AGENT_NS, VISITOR_NS
-from support.services import agents, visitors
+from support.services import agents, settings, visitors
 
 
 @pytest.fixture
@@ -119,3 +119,20 @@ def test_a_socket_without_credentials_is_refused(app):
     assert not client.is_connected(VISITOR_NS)
     client = socketio.test_client(app, namespace=AGENT_NS, auth={})
     assert not client.is_connected(AGENT_NS)
+
+
+@pytest.mark.parametrize("hours_enabled", [False, True])
+def test_availability_follows_presence_within_business_hours(app, visitor, hours_enabled):
+    """One rule (``settings.chat_online``) for the config and the ``availability`` event: an
+    agent coming online opens the chat unless business hours (here: closed all week) say no."""
+    with app.app_context():
+        hours = {"enabled": hours_enabled, "timezone": "UTC", "days": {}}
+        settings.update_widget_settings({"hours": hours})
+        alice = agents.create_agent("alice@example.com", "Alice", "password-1")
+        token = agents.issue_api_token(alice, "bot")
+    received(visitor, VISITOR_NS)
+    agent = socketio.test_client(app, namespace=AGENT_NS, auth={"token": token})
+    heard = received(visitor, VISITOR_NS)
+    assert heard["availability"] == [{"online": not hours_enabled}]
+    assert app.test_client().get("/api/widget/config").json["chat"]["online"] is not hours_enabled
+    agent.disconnect(namespace=AGENT_NS)
