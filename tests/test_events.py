@@ -195,7 +195,7 @@ def test_a_rolled_back_change_publishes_nothing(recorded):
 
 def test_every_event_kind_has_exactly_one_publisher():
     assert set(events.KINDS) == set(realtime.PUBLISHERS)
-    assert len(events.KINDS) == len(set(events.KINDS)) == 13
+    assert len(events.KINDS) == len(set(events.KINDS))
     realtime.check_publishers()
 
 
