@@ -24,6 +24,7 @@ from .dashboard.views import bp as dashboard_bp
 from .db_driver import configure_sqlite
 from .extensions import csrf, db, login_manager, migrate, socketio
 from .ratelimit import limiter
+from .rooms import AGENT_NS, VISITOR_NS
 from .safe_json import SafeJSONProvider
 from .services import agent_sockets, agents, attachments, outbound
 from .services import mail as mail_service
@@ -76,8 +77,8 @@ def build_app(config: dict | None = None) -> Flask:
     _register_http(app)
     http_guard.install(app)
     static_files.init_app(app)  # after Socket.IO's middleware: WhiteNoise answers first
-    socketio.on_namespace(VisitorNamespace("/visitor"))
-    socketio.on_namespace(AgentNamespace("/agent"))
+    socketio.on_namespace(VisitorNamespace(VISITOR_NS))
+    socketio.on_namespace(AgentNamespace(AGENT_NS))
     cli.init_app(app)
     if os.environ.get("FLASK_RUN_FROM_CLI") == "true":
         # `flask --app support run` (development): bring the schema up to date like every

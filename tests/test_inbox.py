@@ -385,7 +385,7 @@ def test_widgets_hear_when_business_hours_open_and_close(ctx):
         from support import realtime
 
         events.set_sink(realtime.publish)
-    assert [event.name for event in heard] == ["availability", "availability"]
+    assert [type(event) for event in heard] == [events.Availability, events.Availability]
 
 
 # --- offline messages --------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from flask_socketio import join_room
 from flask_wtf.csrf import ValidationError, validate_csrf
 from socketio.exceptions import ConnectionRefusedError  # noqa: A004 (the one python-socketio sends to the client)
 
+from ..rooms import AGENT_NS, ALL_AGENTS, agent_room, watch_room
 from ..serializers import message_dict, visitor_detail_dict
 from ..services import (
     agents,
@@ -80,7 +81,7 @@ class AgentNamespace(EventNamespace):
         "canned:list",
     )
 
-    def __init__(self, namespace: str = "/agent"):
+    def __init__(self, namespace: str = AGENT_NS):
         super().__init__(namespace)
         # The credential each socket of this process was opened with (``services.credentials``).
         self.credentials: dict[str, str] = {}
@@ -95,8 +96,8 @@ class AgentNamespace(EventNamespace):
             raise ConnectionRefusedError("sign in or give an API token", {"code": "unauthorized"})
         self.identities[request.sid] = agent_id
         self.credentials[request.sid] = found[1]
-        join_room("agents")
-        join_room(f"agent:{agent_id}")
+        join_room(ALL_AGENTS)
+        join_room(agent_room(agent_id))
         presence.connect(agent_id, name, request.sid)
         routing.route_safely()  # an agent with room may take waiting conversations
 
@@ -162,7 +163,7 @@ class AgentNamespace(EventNamespace):
         data = payloads.ConversationRef.model_validate(payload)
         agent = self._agent()
         conversation = conversations.get_conversation(data.conversation_id)
-        join_room(f"watch:{conversation.id}")
+        join_room(watch_room(conversation.id))
         messages = conversations.messages_after(conversation, 0, include_private=True)
         history = conversations.visitor_history(conversation.visitor_id)
         return {

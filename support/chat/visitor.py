@@ -6,6 +6,7 @@ from flask import current_app, request
 from flask_socketio import join_room
 from socketio.exceptions import ConnectionRefusedError  # noqa: A004 (the one python-socketio sends to the client)
 
+from ..rooms import VISITOR_NS, visitor_room
 from ..serializers import conversation_dict, message_dict, public_conversation, visitor_dict
 from ..services import conversations, mail, messages, receipts, routing, visitors
 from ..services.errors import Unauthorized
@@ -38,7 +39,7 @@ class VisitorNamespace(EventNamespace):
         "transcript:email",
     )
 
-    def __init__(self, namespace: str = "/visitor"):
+    def __init__(self, namespace: str = VISITOR_NS):
         super().__init__(namespace)
 
     def on_connect(self, auth=None):
@@ -54,7 +55,7 @@ class VisitorNamespace(EventNamespace):
                 "this origin may not use the widget", {"code": "forbidden"}
             )
         self.identities[request.sid] = visitor.id
-        join_room(f"visitor:{visitor.id}")
+        join_room(visitor_room(visitor.id))
         visitors.touch(visitor)
 
     def on_disconnect(self, reason=None):

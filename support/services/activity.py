@@ -30,10 +30,11 @@ def record_update(
     as those who see it now; ``change`` (closed, rated) names what happened, for webhooks."""
     events.record(
         db.session,
-        "conversation_updated",
-        conversation=conversation_dict(conversation, for_agents=True),
-        previous_assignee_id=previous_assignee_id,
-        change=change,
+        events.ConversationUpdated(
+            conversation=conversation_dict(conversation, for_agents=True),
+            previous_assignee_id=previous_assignee_id,
+            change=change,
+        ),
     )
 
 
@@ -62,10 +63,11 @@ def record_activity(
     db.session.flush()
     events.record(
         db.session,
-        "activity",
-        conversation=conversation_dict(conversation, for_agents=True),
-        activity=activity_dict(row),
-        previous_assignee_id=previous_assignee_id,
+        events.Activity(
+            conversation=conversation_dict(conversation, for_agents=True),
+            activity=activity_dict(row),
+            previous_assignee_id=previous_assignee_id,
+        ),
     )
 
 

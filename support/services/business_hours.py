@@ -28,7 +28,7 @@ class HoursWatch:
         changed = self.was_open is not None and is_open != self.was_open
         self.was_open = is_open
         if changed:
-            events.announce("availability", online=presence.anyone_online())
+            events.announce(events.Availability(agents_online=presence.anyone_online()))
         return changed
 
 

@@ -110,7 +110,7 @@ def covers(withdrawn: list[str], credential: str) -> bool:
 
 
 def _withdrawn(agent: Agent, what: list[str]) -> None:
-    events.record(db.session, "credentials_withdrawn", agent_id=agent.id, credentials=what)
+    events.record(db.session, events.CredentialsWithdrawn(agent.id, credentials=what))
 
 
 def end_sessions(agent: Agent, *, with_token_sockets: bool = False) -> None:

@@ -335,10 +335,8 @@ def _commit(draft: Draft, conversation, message) -> Posted:
         message_dict(message), conversation_fields(conversation, visitor, assignee, for_agents=True)
     )
     if draft.created:
-        events.record(db.session, "conversation_created", conversation=posted.conversation)
-    events.record(
-        db.session, "message_created", message=posted.message, conversation=posted.conversation
-    )
+        events.record(db.session, events.ConversationCreated(posted.conversation))
+    events.record(db.session, events.MessageCreated(posted.message, posted.conversation))
     db.session.commit()
     return posted
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
@@ -21,38 +22,38 @@ from . import mail, webhooks
 log = logging.getLogger(__name__)
 
 
-def _conversation_created(session, conversation: dict) -> None:
-    webhooks.enqueue_event(session, "conversation.created", conversation)
+def _conversation_created(session: Session, event: events.ConversationCreated) -> None:
+    webhooks.enqueue_event(session, "conversation.created", event.conversation)
 
 
-def _message_created(session, message: dict, conversation: dict) -> None:
-    webhooks.enqueue_event(session, "message.created", message)
-    mail.enqueue_unread_mail(session, message, conversation)
+def _message_created(session: Session, event: events.MessageCreated) -> None:
+    webhooks.enqueue_event(session, "message.created", event.message)
+    mail.enqueue_unread_mail(session, event.message, event.conversation)
 
 
-def _conversation_updated(
-    session, conversation: dict, previous_assignee_id: str | None, change: str | None = None
-) -> None:
+def _conversation_updated(session: Session, event: events.ConversationUpdated) -> None:
+    conversation = event.conversation
     assignee = (conversation.get("assignee") or {}).get("id")
-    if assignee is not None and assignee != previous_assignee_id:
+    if assignee is not None and assignee != event.previous_assignee_id:
         webhooks.enqueue_event(session, "conversation.assigned", conversation)
-    if change in ("closed", "rated"):
-        webhooks.enqueue_event(session, f"conversation.{change}", conversation)
+    if event.change in ("closed", "rated"):
+        webhooks.enqueue_event(session, f"conversation.{event.change}", conversation)
 
 
-HANDLERS: dict[str, Callable[..., None]] = {
-    "conversation_created": _conversation_created,
-    "message_created": _message_created,
-    "conversation_updated": _conversation_updated,
+HANDLERS: dict[type[events.Event], Callable[[Session, Any], None]] = {
+    events.ConversationCreated: _conversation_created,
+    events.MessageCreated: _message_created,
+    events.ConversationUpdated: _conversation_updated,
 }
+"""The event kinds that leave the server; the others stay inside it."""
 
 
-def add_outbox_rows(session) -> None:
+def add_outbox_rows(session: Session) -> None:
     """Turn the events recorded on ``session`` into outbox rows (before its commit)."""
     for recorded in events.peek_pending(session):
-        handler = HANDLERS.get(recorded.name)
+        handler = HANDLERS.get(type(recorded))
         if handler is not None:
-            handler(session, **recorded.data)
+            handler(session, recorded)
 
 
 def init_app(app) -> None:

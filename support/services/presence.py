@@ -301,9 +301,9 @@ class PresenceBoard:
             store.save(agent_id, presence)
             now_anyone = self.anyone_online()
         if before != after:
-            events.announce("presence", agent_id=agent_id, name=presence.name, status=after)
+            events.announce(events.Presence(agent_id, presence.name, status=after))
         if was_anyone != now_anyone:
-            events.announce("availability", online=now_anyone)
+            events.announce(events.Availability(agents_online=now_anyone))
 
 
 presence = PresenceBoard()

@@ -37,14 +37,7 @@ def mark_read_by_agent(agent: Agent, conversation_id: str, seq: int) -> None:
         db.session.rollback()
         return
     left = inbox.unread_counts(agent.id, [conversation.id]).get(conversation.id, 0)
-    events.record(
-        db.session,
-        "agent_read",
-        agent_id=agent.id,
-        conversation_id=conversation.id,
-        seq=seq,
-        unread=left,
-    )
+    events.record(db.session, events.AgentRead(agent.id, conversation.id, seq=seq, unread=left))
     if inbox.raise_shared_read_mark(conversation, seq):
         _commit_read(conversation, seq, by="agent")
     else:
@@ -54,7 +47,7 @@ def mark_read_by_agent(agent: Agent, conversation_id: str, seq: int) -> None:
 def _commit_read(conversation, seq: int, *, by: str) -> None:
     """Record the moved read mark for the other side, and commit."""
     data = conversation_dict(conversation, for_agents=True)
-    events.record(db.session, "messages_read", conversation=data, seq=seq, by=by)
+    events.record(db.session, events.MessagesRead(conversation=data, seq=seq, by=by))
     db.session.commit()
 
 
@@ -66,7 +59,7 @@ def visitor_typing(visitor: Visitor, typing: bool) -> None:
     conversation = current_conversation(visitor)
     if conversation is not None and conversation.status == "open":
         data = conversation_dict(conversation, for_agents=True)
-        events.announce("typing", conversation=data, sender="visitor", name=None, typing=typing)
+        events.announce(events.Typing(conversation=data, sender="visitor", typing=typing))
 
 
 def agent_typing(agent: Agent, conversation_id: str, typing: bool) -> None:
@@ -75,14 +68,7 @@ def agent_typing(agent: Agent, conversation_id: str, typing: bool) -> None:
     conversation = get_conversation(conversation_id)
     if conversation.status == "open":
         data = conversation_dict(conversation, for_agents=True)
-        events.announce(
-            "typing",
-            conversation=data,
-            sender="agent",
-            name=agent.name,
-            typing=typing,
-            agent_id=agent.id,
-        )
+        events.announce(events.Typing(data, "agent", typing, name=agent.name, agent_id=agent.id))
 
 
 def agent_viewing(agent: Agent, conversation_id: str, viewing: bool) -> None:
@@ -91,6 +77,4 @@ def agent_viewing(agent: Agent, conversation_id: str, viewing: bool) -> None:
     viewer that stopped repeating."""
     conversation = get_conversation(conversation_id)
     data = conversation_dict(conversation, for_agents=True)
-    events.announce(
-        "viewing", conversation=data, agent_id=agent.id, name=agent.name, viewing=viewing
-    )
+    events.announce(events.Viewing(data, agent.id, agent.name, viewing=viewing))

@@ -107,7 +107,7 @@ def try_assign(conversation_id: str, agent_id: str, capacity: int) -> bool:
     db.session.refresh(conversation)
     record_update(conversation, previous_assignee_id=None)
     record_activity(conversation, None, "assigned", target=db.session.get(Agent, agent_id))
-    events.record(db.session, "queue_position", visitor_id=conversation.visitor_id, position=0)
+    events.record(db.session, events.QueuePosition(conversation.visitor_id, position=0))
     memory.positions.pop(conversation_id, None)
     db.session.commit()
     return True
@@ -158,10 +158,10 @@ def announce_positions() -> None:
     current = {cid: (vid, n) for n, (cid, vid) in enumerate(line, start=1)}
     for conversation_id, (visitor_id, position) in current.items():
         if memory.positions.get(conversation_id) != (visitor_id, position):
-            events.announce("queue_position", visitor_id=visitor_id, position=position)
+            events.announce(events.QueuePosition(visitor_id, position))
     for conversation_id, (visitor_id, _) in memory.positions.items():
         if conversation_id not in current:
-            events.announce("queue_position", visitor_id=visitor_id, position=0)
+            events.announce(events.QueuePosition(visitor_id, position=0))
     memory.positions = current
 
 
@@ -274,7 +274,7 @@ def sweep() -> None:
         route_waiting()
     elif memory.positions:
         for visitor_id, _ in memory.positions.values():  # back to manual: nobody waits in line
-            events.announce("queue_position", visitor_id=visitor_id, position=0)
+            events.announce(events.QueuePosition(visitor_id, position=0))
         memory.reset()
     db.session.rollback()
 

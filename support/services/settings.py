@@ -90,7 +90,7 @@ def save_widget_settings(values: dict, *, online: bool = False) -> dict:
     row.value = copy.deepcopy(values)
     row.updated_at = utcnow()
     merged = _merge(DEFAULT_WIDGET, values)
-    events.record(db.session, "settings_changed", config=_public_config(merged, online))
+    events.record(db.session, events.SettingsChanged(_public_config(merged, online)))
     db.session.commit()
     _snapshots.pop(db.engine, None)
     return widget_settings()
@@ -424,14 +424,10 @@ def within_business_hours(hours: dict, now: datetime | None = None) -> bool:
 
 def chat_online(agents_online: bool, hours: dict) -> bool:
     """The one rule for live chat (PROTOCOL §3): on while an agent is online and ``hours``
-    allow. The widget's ``chat.online`` says it; a conversation opened without it is marked
-    offline (``services.messages``)."""
+    allow. The widget's ``chat.online`` says it (the config, and ``realtime``'s
+    ``availability`` event); a conversation opened without it is marked offline
+    (``services.messages``)."""
     return agents_online and within_business_hours(hours)
-
-
-def open_now() -> bool:
-    """Whether the stored business hours allow live chat right now."""
-    return within_business_hours(widget_settings()["hours"])
 
 
 # --- routing -----------------------------------------------------------------------------------
