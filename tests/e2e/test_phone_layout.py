@@ -187,29 +187,29 @@ def test_nothing_stray_in_the_top_left_corner(server, browser, viewport):
 
 
 def test_phone_screenshots(server_factory, browser):
-    """The README's phone pictures, from a server of its own with tidy data."""
+    """The README's phone pictures, from a server of its own with tidy data (the agent signs in
+    first, so the chats start while someone is online)."""
     server = server_factory()
-    people = [
-        ("Maya Chen", "Hi! Does the Pro plan include phone support?"),
-        ("Jonas Weber", "My invoice shows the wrong company address."),
-        ("Priya Nair", "I can't reset my password, the link expired."),
-    ]
-    visitors = []
-    for name, body in people:
-        answer = requests.post(
-            server.url + "/api/widget/visitors",
-            json={"name": name, "page_url": "https://techsouls.example/pricing", "locale": "en-GB"},
-            headers={"User-Agent": CHROME_UA},
-            timeout=10,
-        )
-        visitor = server.visitor(token=answer.json()["token"])
-        say(visitor, body)
-        visitors.append(visitor)
     context = browser.new_context(viewport=PHONE, color_scheme="light", user_agent=CHROME_UA)
+    visitors: list = []
     try:
         page = context.new_page()
         sign_in(page, server, "alice")
+        for name, body in [
+            ("Maya Chen", "Hi! Does the Pro plan include phone support?"),
+            ("Jonas Weber", "My invoice shows the wrong company address."),
+            ("Priya Nair", "I can't reset my password, the link expired."),
+        ]:
+            answer = requests.post(
+                server.url + "/api/widget/visitors",
+                json={"name": name, "page_url": "https://techsouls.example/", "locale": "en-GB"},
+                headers={"User-Agent": CHROME_UA},
+                timeout=10,
+            )
+            visitors.append(server.visitor(token=answer.json()["token"]))
+            say(visitors[-1], body)
         expect(page.get_by_test_id("inbox-item")).to_have_count(3)
+        expect(page.get_by_text("Offline message")).to_have_count(0)
         save_screenshot(page, "dashboard-phone-inbox.png")
 
         first = say(visitors[0], "We are a team of 12 people.")["conversation"]["id"]
@@ -227,7 +227,9 @@ def test_phone_screenshots(server_factory, browser):
         context.clear_cookies()  # on to the admin pages, as an admin
         sign_in(page, server, "admin")
         page.goto(server.url + "/admin/transcripts")
-        expect(page.locator(".table-scroll")).to_be_visible()
+        table = page.locator(".table-scroll")
+        expect(table).to_be_visible()
+        table.evaluate("box => box.scrollIntoView({block: 'end'})")
         save_screenshot(page, "admin-phone-transcripts.png")
     finally:
         context.close()
