@@ -11,7 +11,8 @@ import requests
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import save_screenshot
+from tests.e2e.conftest import run_axe, save_screenshot
+from tests.e2e.test_accessibility import serious
 from tests.e2e.test_dashboard import inbox_item, reply, sign_in, start_conversation
 from tests.e2e.test_dashboard_screens import CHROME_UA, say
 
@@ -157,6 +158,29 @@ def test_no_dashboard_or_admin_page_scrolls_sideways_on_a_phone(server, phone, v
     assert scroller.evaluate("box => box.scrollWidth > box.clientWidth")
     assert_fits(phone, "transcripts")
     server.agent("admin").ok("conversation:close", {"conversation_id": cid})
+
+
+def test_the_phone_layout_has_no_serious_accessibility_violations(server, browser, visitors):
+    """axe-core on each pane of the dashboard and on pages with scrolling tables, at 375 px."""
+    context = browser.new_context(viewport=PHONE, bypass_csp=True)  # axe is an inline script
+    try:
+        page = context.new_page()
+        visitor, cid = start_conversation(server, "Checking on a phone", name="Ana Axe")
+        visitors.append(visitor)
+        sign_in(page, server, "admin")
+        assert serious(run_axe(page)) == [], "inbox"
+        inbox_item(page, cid).click()
+        expect(page.get_by_test_id("message")).to_have_count(1)
+        assert serious(run_axe(page)) == [], "conversation"
+        page.get_by_test_id("details-toggle").click()
+        expect(page.locator("#ctx-name")).to_have_text("Ana Axe")
+        assert serious(run_axe(page)) == [], "details"
+        for path in ("/admin/transcripts", "/admin/agents", "/admin/audit"):
+            page.goto(server.url + path)
+            assert serious(run_axe(page)) == [], path
+        server.agent("admin").ok("conversation:close", {"conversation_id": cid})
+    finally:
+        context.close()
 
 
 def _top_left_corner(page: Page) -> set:
