@@ -16,6 +16,8 @@ from tests.e2e.test_accessibility import serious
 from tests.e2e.test_dashboard import inbox_item, reply, sign_in, start_conversation
 from tests.e2e.test_dashboard_screens import CHROME_UA, say
 
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
 PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1280, "height": 800}
 # One unbroken word and a long address: what once made the message column one letter wide.
