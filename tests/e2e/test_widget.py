@@ -278,8 +278,9 @@ def test_a_private_note_leaves_a_gap_that_sync_settles_without_showing_it(
         }"""
     )
     base = {"conversation_id": conversation_id}
-    agent.ok("message:send", {**base, "client_id": "n1", "body": "internal", "private": True})
-    agent.ok("message:send", {**base, "client_id": "r1", "body": "the answer"})
+    note, reply = (f"{kind}-{uuid.uuid4().hex[:8]}" for kind in ("note", "reply"))
+    agent.ok("message:send", {**base, "client_id": note, "body": "internal", "private": True})
+    agent.ok("message:send", {**base, "client_id": reply, "body": "the answer"})
     expect(frame.get_by_text("the answer")).to_have_count(1)
     inside.wait_for_function("window.syncs.length === 1")
     assert inside.evaluate("window.syncs") == [1]
