@@ -254,6 +254,42 @@ def test_dropped_connection_loses_and_doubles_nothing(server, page, host_url, ag
     assert shown == bodies
 
 
+def test_a_private_note_leaves_a_gap_that_sync_settles_without_showing_it(
+    server, page, host_url, agent
+):
+    """A note takes a seq the visitor never sees, so the next reply jumps ahead: the frame asks
+    `sync` for what it may have missed, gets only the reply, and shows it once."""
+    page.goto(host_url)
+    frame = open_chat(page)
+    send(frame, "a question")
+    sent(frame, "a question")
+    conversation_id = agent.wait_for("message:new", lambda m: m["body"] == "a question")[
+        "conversation_id"
+    ]
+    inside = frame_handle(page)
+    inside.evaluate(
+        """() => {
+          const s = SupportFrame.socket(), real = s.emit.bind(s);
+          window.syncs = [];
+          s.emit = (event, data, cb) => {
+            if (event === "sync") window.syncs.push(data.after_seq);
+            return real(event, data, cb);
+          };
+        }"""
+    )
+    base = {"conversation_id": conversation_id}
+    note, reply = (f"{kind}-{uuid.uuid4().hex[:8]}" for kind in ("note", "reply"))
+    agent.ok("message:send", {**base, "client_id": note, "body": "internal", "private": True})
+    agent.ok("message:send", {**base, "client_id": reply, "body": "the answer"})
+    expect(frame.get_by_text("the answer")).to_have_count(1)
+    inside.wait_for_function("window.syncs.length === 1")
+    assert inside.evaluate("window.syncs") == [1]
+    inside.wait_for_function("!SupportFrame.state.timeline.hasGap")
+    assert inside.evaluate("SupportFrame.state.timeline.knownThrough") == 3
+    expect(frame.get_by_test_id("chat-message")).to_have_count(2)
+    expect(frame.get_by_text("internal")).to_have_count(0)
+
+
 def test_failed_send_retries_with_the_same_client_id(server, page, host_url, agent):
     page.goto(host_url)
     frame = open_chat(page)
@@ -261,21 +297,22 @@ def test_failed_send_retries_with_the_same_client_id(server, page, host_url, age
     conversation_id = agent.wait_for("message:new", lambda m: m["body"] == "first")[
         "conversation_id"
     ]
-    # The next send's acknowledgement is lost before it reaches the server.
+    # The next send is lost before it reaches the server: no answer comes (the wait for one
+    # is shortened from 10 s to keep the test quick).
     frame_handle(page).evaluate(
         """() => {
-          const s = SupportFrame.socket(), real = s.timeout.bind(s);
+          const s = SupportFrame.socket(), real = s.emit.bind(s);
           let dropped = false;
           window.sentIds = [];
-          s.timeout = (ms) => ({ emit(event, data, cb) {
+          SupportFrame.outbox.timeoutMs = 1500;
+          s.emit = (event, data, cb) => {
             if (event === "message:send") window.sentIds.push(data.client_id);
             if (event === "message:send" && !dropped) {
               dropped = true;
-              setTimeout(() => cb(new Error("timeout")));
-              return;
+              return s;
             }
-            real(ms).emit(event, data, cb);
-          }});
+            return real(event, data, cb);
+          };
         }"""
     )
     send(frame, "second")
