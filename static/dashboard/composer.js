@@ -4,6 +4,7 @@ import { cannedKey, cannedOpen, hideCanned, updateCanned } from "./canned.js";
 import { call, queueMessage } from "./connection.js";
 import { state } from "./state.js";
 import { drafts } from "./storage.js";
+import { renderTranscript } from "./transcript.js";
 
 const el = {
   composer: $("composer"),
@@ -76,6 +77,7 @@ function submitReply() {
     renderNoteToggle();
   }
   queueMessage(state.openId, { body, private: note });
+  renderTranscript(true);
 }
 
 const UPLOAD_REFUSED = {
@@ -105,6 +107,7 @@ function sendFiles(files) {
                 attachment_ids: [attachment.id],
                 attachments: [attachment],
               });
+              renderTranscript(true);
             },
             (err) => {
               showAlert(`${file.name} ${UPLOAD_REFUSED[err.kind] || "could not be uploaded"}`);

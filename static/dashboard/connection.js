@@ -1,33 +1,51 @@
-/* The /agent socket: acks with a timeout, client ids, and the agent's unsent messages, which
- * are sent again with the same client_id (so the server stores each once). */
+/* The /agent socket, its acks, and the agent's unsent messages: the dashboard's use of the
+ * shared client core (static/shared/client/), which the widget frame uses too. */
+import { Outbox, request } from "../shared/client/index.js";
 import { $ } from "./dom.js";
-import { me, root, state } from "./state.js";
-import { addMessage } from "./timeline.js";
+import { me, root } from "./state.js";
 
 export let socket = null;
+
+const listeners = { changed: () => {}, stored: () => {} };
+
+/** The agent's messages until the server has them, each resent with its own client_id (so
+ * the server stores it once) after a reconnect or a retry. */
+export const outbox = new Outbox({
+  idPrefix: "d",
+  onChange: (item) => listeners.changed(item),
+  onAck: (item, ack) => listeners.stored(item, ack.message),
+});
 
 /** Open the socket. The page's CSRF token proves it comes from this page, not another site
  * riding on the cookie; it lasts as long as the session, so every reconnect presents it. */
 export function openSocket() {
   socket = io("/agent", { withCredentials: true, auth: { csrf_token: root.dataset.csrfToken } });
+  outbox.setSocket(socket);
   return socket;
 }
 
 /** Emit with an ack; resolves to the ack, or to an error ack when the server does not answer. */
-export function call(event, payload, timeout) {
-  return new Promise((resolve) => {
-    socket.timeout(timeout || 10000).emit(event, payload || {}, (err, ack) => {
-      if (err)
-        resolve({ ok: false, error: { code: "timeout", message: "No answer from the server." } });
-      else resolve(ack || { ok: false, error: { code: "internal", message: "Empty answer." } });
-    });
-  });
+export function call(event, payload = {}, timeout = undefined) {
+  return request(socket, event, payload, timeout);
 }
 
-export function newClientId() {
-  const bytes = new Uint8Array(12);
-  crypto.getRandomValues(bytes);
-  return `d-${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+/** ``changed(item)`` after an own message's status changed (pending, failed, sent);
+ * ``stored(item, message)`` once the server stored it and answered with the message. */
+export function onOutbox(changed, stored) {
+  listeners.changed = changed;
+  listeners.stored = stored;
+}
+
+/** A new own message (a reply, a note or a file) to a conversation, queued and sent. */
+export function queueMessage(conversationId, fields) {
+  return outbox.add({
+    conversation_id: conversationId,
+    body: "",
+    private: false,
+    created_at: new Date().toISOString(),
+    sender: { type: "agent", id: me.id, name: me.name },
+    ...fields,
+  });
 }
 
 /** The banner over the page while the connection is down (with a sign-in link if refused). */
@@ -39,66 +57,4 @@ export function showBanner(text, withLogin) {
 
 export function hideBanner() {
   $("conn-banner").hidden = true;
-}
-
-// --- the unsent-message queue --------------------------------------------------------------
-
-let outboxChanged = () => {};
-
-/** Called with (message, settled) when an own message starts sending and when it settles. */
-export function onOutboxChange(listener) {
-  outboxChanged = listener;
-}
-
-/** A new own message (a reply, a note or a file), queued and sent. */
-export function queueMessage(conversationId, fields) {
-  const p = {
-    client_id: newClientId(),
-    conversation_id: conversationId,
-    body: "",
-    private: false,
-    status: "pending",
-    created_at: new Date().toISOString(),
-    sender: { type: "agent", id: me.id, name: me.name },
-    ...fields,
-  };
-  state.pending.set(p.client_id, p);
-  outboxChanged(p, true);
-  deliver(p);
-  return p;
-}
-
-/** Send (or resend) one message; the same client_id makes a resend exactly-once. */
-export function deliver(p) {
-  p.status = "pending";
-  p.error = null;
-  outboxChanged(p, false);
-  if (!socket.connected) return; // sent again once the connection is back (resendPending)
-  const payload = {
-    conversation_id: p.conversation_id,
-    client_id: p.client_id,
-    body: p.body,
-    private: p.private,
-  };
-  if (p.attachment_ids) payload.attachment_ids = p.attachment_ids;
-  call("message:send", payload).then((ack) => {
-    if (ack.ok) {
-      state.pending.delete(p.client_id);
-      addMessage(ack.message);
-    } else if (
-      state.pending.has(p.client_id) &&
-      (ack.error.code !== "timeout" || socket.connected)
-    ) {
-      p.status = "failed";
-      p.error = ack.error.message;
-    } // else the connection dropped: it stays pending, and is resent once it is back
-    outboxChanged(p, true);
-  });
-}
-
-/** Send again every message still pending that `which` picks (all when omitted). */
-export function resendPending(which = () => true) {
-  state.pending.forEach((p) => {
-    if (p.status === "pending" && which(p)) deliver(p);
-  });
 }

@@ -4,12 +4,12 @@
 import { $, hideAlert, showAlert, visitorName } from "./dom.js";
 import { announceViewing, leaveConversation } from "./colleagues.js";
 import { focusComposerIfOpen, renderComposer, resetComposer } from "./composer.js";
-import { call, resendPending } from "./connection.js";
+import { call, outbox } from "./connection.js";
 import { renderContext } from "./context.js";
 import { currentItem, markCurrent, offlineMark, renderInbox, scheduleRefresh } from "./inbox.js";
 import { updateTitle } from "./notifications.js";
 import { isMine, mayManage, me, remember, root, state } from "./state.js";
-import { addActivity, addMessage, lastSeq } from "./timeline.js";
+import { addActivity, lastSeq, loadMessages, resetTimeline, syncOpen } from "./timeline.js";
 import { renderTranscript, setVisitorTyping } from "./transcript.js";
 
 const el = {
@@ -50,8 +50,7 @@ export function openConversation(id) {
     leaveConversation(state.openId);
     state.openId = id;
     state.conv = null;
-    state.messages = new Map();
-    state.activity = new Map();
+    resetTimeline(id);
     state.lastReadSent = 0;
     resetComposer(id);
     setVisitorTyping(false);
@@ -74,7 +73,7 @@ function applyOpened(ack) {
   state.visitor = ack.visitor;
   state.history = ack.history || [];
   remember(ack.conversation);
-  ack.messages.forEach(addMessage);
+  loadMessages(ack.messages);
   (ack.activity || []).forEach(addActivity);
   el.placeholder.hidden = true;
   el.pane.hidden = false;
@@ -96,16 +95,15 @@ export function resumeConversation(id) {
       (ack.activity || []).forEach(addActivity);
       renderHeader();
       renderContext();
-      return call("sync", { conversation_id: id, after_seq: lastSeq() });
+      return syncOpen();
     })
-    .then((ack) => {
-      if (!ack || !ack.ok || state.openId !== id) return;
-      ack.messages.forEach(addMessage);
+    .then((added) => {
+      if (!added || state.openId !== id) return;
       renderTranscript();
       markRead();
       // Anything still pending may have been stored before the drop: the same client_id
       // returns the stored message instead of storing it twice.
-      resendPending();
+      outbox.resend();
     });
 }
 

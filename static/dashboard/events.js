@@ -1,6 +1,7 @@
 /* What the server pushes on the /agent socket, and what each event changes. Events are
  * hints: after a reconnect the inbox is listed again and the open conversation synced. */
-import { showBanner, hideBanner, onOutboxChange, resendPending, socket } from "./connection.js";
+import { FAILED, PENDING } from "../shared/client/index.js";
+import { hideBanner, onOutbox, outbox, showBanner, socket } from "./connection.js";
 import { colleagueSeen, viewingChanged } from "./colleagues.js";
 import { loadCanned } from "./canned.js";
 import {
@@ -34,7 +35,7 @@ function connected() {
   // Replies written or left unanswered while the connection was down go out again with the
   // same client_id (the open conversation's after its resync, in resumeConversation); the
   // server stores each once.
-  resendPending((p) => p.conversation_id !== state.openId);
+  outbox.resend((p) => p.conversation_id !== state.openId);
 }
 
 function disconnected(reason) {
@@ -82,7 +83,9 @@ function messageNew(message) {
   const conv = state.known.get(message.conversation_id);
   countUnread(message, conv);
   if (message.conversation_id === state.openId) {
-    addMessage(message);
+    addMessage(message).then((filled) => {
+      if (filled) showNewMessages(message.conversation_id);
+    });
     renderTranscript();
     markRead();
   }
@@ -133,10 +136,25 @@ function activity(line) {
   renderTranscript();
 }
 
-/** Own messages redraw as they start sending and again once the server answered. */
-function outboxChanged(p, settled) {
-  if (!settled) renderTranscript();
-  else if (p.conversation_id === state.openId) renderTranscript(true);
+/** Messages a `sync` filled a gap with: shown, and read. */
+function showNewMessages(conversationId) {
+  if (conversationId !== state.openId) return;
+  renderTranscript();
+  markRead();
+}
+
+/** Own messages redraw as they start sending and when they fail; once stored (the server's
+ * answer, an echo or a sync) the stored message takes the pending copy's place. */
+function outboxChanged(p) {
+  if (p.status === PENDING) renderTranscript();
+  else if (p.status === FAILED && p.conversation_id === state.openId) renderTranscript(true);
+}
+
+function ownMessageStored(p, message) {
+  addMessage(message).then((filled) => {
+    if (filled) showNewMessages(message.conversation_id);
+  });
+  if (p.conversation_id === state.openId) renderTranscript(true);
 }
 
 const HANDLERS = {
@@ -156,5 +174,5 @@ const HANDLERS = {
 
 export function listen() {
   Object.entries(HANDLERS).forEach(([event, handler]) => socket.on(event, handler));
-  onOutboxChange(outboxChanged);
+  onOutbox(outboxChanged, ownMessageStored);
 }

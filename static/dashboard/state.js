@@ -22,9 +22,7 @@ export const state = {
   conv: null, // the open conversation
   visitor: null,
   history: [],
-  messages: new Map(), // id -> stored message of the open conversation
-  activity: new Map(), // id -> activity line of the open conversation
-  pending: new Map(), // client_id -> unsent or failed own message
+  activity: new Map(), // id -> activity line of the open conversation (messages: timeline.js)
   lastReadSent: 0,
   visitorTyping: false,
   agents: new Map(), // agent_id -> {name, status}

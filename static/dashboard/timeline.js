@@ -1,31 +1,72 @@
-/* The open conversation's messages and activity lines, deduplicated by id. */
+/* The open conversation's messages (the shared core's Timeline: once each, in seq order, with
+ * gaps filled by `sync`) and its activity lines. */
+import { Timeline, fillGaps, receive, resync } from "../shared/client/index.js";
+import { outbox, socket } from "./connection.js";
 import { me, state } from "./state.js";
 
-/** Store one message of the open conversation; our own echo replaces its pending copy. */
+const timeline = new Timeline();
+
+const isOwn = (message) => message.sender.type === "agent" && message.sender.id === me.id;
+
+/** Another conversation was opened: forget the last one's messages and activity. */
+export function resetTimeline(conversationId) {
+  timeline.reset(conversationId);
+  state.activity = new Map();
+}
+
+/** The full load of `conversation:open`: every message there is. */
+export function loadMessages(messages) {
+  timeline.addExact(messages);
+  confirmOwn(messages);
+}
+
+/** One message of the open conversation (live, or an ack); our own echo replaces its pending
+ * copy. Resolves to true when a gap before it was filled (the transcript needs redrawing). */
 export function addMessage(message) {
-  if (message.conversation_id !== state.openId) return;
-  state.messages.set(message.id, message);
-  if (message.sender.type === "agent" && message.sender.id === me.id && message.client_id) {
-    state.pending.delete(message.client_id);
-  }
+  if (message.conversation_id !== state.openId) return Promise.resolve(false);
+  const { gap } = receive(timeline, outbox, message, isOwn);
+  if (!gap) return Promise.resolve(false);
+  return fillGaps(socket, timeline, { conversation_id: timeline.conversationId }).then((answer) => {
+    if (!answer.ok) return false;
+    confirmOwn(answer.added);
+    return answer.added.length > 0;
+  });
+}
+
+/** Fetch what the open conversation's timeline misses (after a reconnect, or a gap);
+ * resolves to the messages added, or null when the server did not answer. */
+export function syncOpen() {
+  return resync(socket, timeline, { conversation_id: timeline.conversationId }).then((answer) => {
+    if (!answer.ok) return null;
+    confirmOwn(answer.added);
+    return answer.added;
+  });
+}
+
+/** A load or a sync showed our own messages stored: their pending copies go. */
+function confirmOwn(messages) {
+  messages.forEach((m) => {
+    if (isOwn(m) && m.client_id) outbox.confirm(m.client_id);
+  });
 }
 
 export function addActivity(line) {
   if (line.conversation_id === state.openId) state.activity.set(line.id, line);
 }
 
-/** The highest seq held: `sync` asks for what came after it. */
+/** The highest seq held (how far the agent has read, once shown). */
 export function lastSeq() {
-  let seq = 0;
-  state.messages.forEach((m) => {
-    if (m.seq > seq) seq = m.seq;
-  });
-  return seq;
+  return timeline.lastSeq;
 }
 
 /** Stored messages in seq order. */
 export function storedSorted() {
-  return Array.from(state.messages.values()).sort((a, b) => a.seq - b.seq);
+  return timeline.messages();
+}
+
+/** Own messages of the open conversation not stored yet (sending, or failed). */
+export function unsent() {
+  return outbox.items((p) => p.conversation_id === state.openId);
 }
 
 /** Messages in seq order with the conversation's activity lines between them, by time. */

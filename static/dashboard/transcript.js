@@ -1,9 +1,10 @@
 /* The transcript: messages, private notes, activity lines and day separators, the agent's
  * own unsent messages with their state, "Seen", and the visitor's typing line. */
 import { $, clock, dayLabel, fullTime, h, parseTime, visitorName } from "./dom.js";
-import { deliver, socket } from "./connection.js";
+import { PENDING } from "../shared/client/index.js";
+import { outbox, socket } from "./connection.js";
 import { me, state } from "./state.js";
-import { storedSorted, withActivity } from "./timeline.js";
+import { storedSorted, unsent, withActivity } from "./timeline.js";
 
 const el = { transcript: $("transcript"), typing: $("typing-indicator") };
 
@@ -15,9 +16,7 @@ export function renderTranscript(forceBottom) {
   const nearBottom = forceBottom || box.scrollHeight - box.scrollTop - box.clientHeight < 80;
   const stored = storedSorted();
   const lastSeen = lastSeenId(stored);
-  const pending = Array.from(state.pending.values()).filter(
-    (p) => p.conversation_id === state.openId,
-  );
+  const pending = unsent();
   const nodes = [];
   let lastDay = null;
   withActivity(stored)
@@ -109,13 +108,13 @@ function messageNode(m, seen) {
 
 function pendingState(p) {
   const line = h("div", "msg-state");
-  if (p.status === "failed") {
+  if (p.status !== PENDING) {
     line.classList.add("msg-state--failed");
-    line.append(h("span", null, `Not sent${p.error ? `: ${p.error}` : "."} `));
+    line.append(h("span", null, `Not sent${p.error ? `: ${p.error.message}` : "."} `));
     const retry = h("button", "link-button", "Retry");
     retry.type = "button";
     retry.dataset.testid = "retry";
-    retry.addEventListener("click", () => deliver(p));
+    retry.addEventListener("click", () => outbox.send(p));
     line.append(retry);
   } else {
     line.textContent = socket.connected ? "Sending…" : "Waiting for the connection…";
