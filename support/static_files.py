@@ -8,6 +8,12 @@ the files it needs must cost the server next to nothing:
   (``frame.js`` and ``frame.<content hash>.js``), with gzip and brotli versions next to it.
   A second start with the same files reuses the build; a build is written to a temporary folder
   and renamed into place, so processes sharing the instance folder never see half of one.
+- Our own JavaScript and CSS are minified (rjsmin, rcssmin: comments and layout go, names
+  stay), JavaScript after the import rewriting, both before the hashing. The browser code is
+  many small ES modules with no build step, commented for the people who read them; compressed
+  one by one, each pays for its comments and loses the context the others would give, and the
+  widget's first load has a budget (bench/widget_size.py).
+  Vendored files (``vendor/``, ``*.min.js``) are served as they come.
 - ``url_for('static', filename=...)`` yields the fingerprinted URL, which is cached for a year as
   ``immutable``. Relative ES module imports (``import … from "./queue.js"``) are rewritten to the
   fingerprinted names too, so a module graph stays immutable; anything still asked for by its
@@ -30,17 +36,20 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import brotli
+import rcssmin
+import rjsmin
 from whitenoise import WhiteNoise
 from whitenoise.compress import Compressor
 
 log = logging.getLogger(__name__)
 
-BUILD_FORMAT = "1"  # bump when the build's layout or rewriting changes
+BUILD_FORMAT = "2"  # bump when the build's layout or rewriting changes
 IMMUTABLE = "public, max-age=31536000, immutable"
 PLAIN_NAME_MAX_AGE = 60  # a file asked for by its plain name may change with the next release
 JAVASCRIPT = "application/javascript; charset=utf-8"  # what PROTOCOL §3 names for the loader
@@ -113,6 +122,10 @@ class _Fingerprinter:
         content = (self.source / name).read_bytes()
         if name.endswith((".js", ".mjs")):
             content = self._rewrite_imports(name, content)
+            if _is_ours(name):
+                content = _minify(content, rjsmin.jsmin)
+        elif name.endswith(".css") and _is_ours(name):
+            content = _minify(content, rcssmin.cssmin)
         self.content[name] = content
         self.fingerprinted[name], _ = _fingerprint(name, content)
         self._visiting.discard(name)
@@ -137,6 +150,19 @@ class _Fingerprinter:
             return f"{keyword}{quote}{new_spec}{quote}"
 
         return _RELATIVE_IMPORT.sub(replace, text).encode("utf-8")
+
+
+def _is_ours(name: str) -> bool:
+    """Written here, not vendored (those come minified, with their licence comments)."""
+    return not name.startswith("vendor/") and ".min." not in posixpath.basename(name)
+
+
+def _minify(content: bytes, minifier: Callable[[str], str]) -> bytes:
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        return content
+    return minifier(text).encode("utf-8")
 
 
 def _compressed_versions(name: str, content: bytes) -> dict[str, bytes]:

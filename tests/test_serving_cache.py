@@ -204,7 +204,8 @@ def test_relative_module_imports_point_at_fingerprinted_names(tmp_path):
     main = (build.folder / build.fingerprinted["app/main.js"]).read_text()
     queue_name = build.fingerprinted["app/queue.js"].split("/")[-1]
     x_name = build.fingerprinted["shared/x.js"].split("/")[-1]
-    assert f'from "./{queue_name}"' in main and f'import("../shared/{x_name}")' in main
+    bare = main.replace(" ", "")  # served minified
+    assert f'from"./{queue_name}"' in bare and f'import("../shared/{x_name}")' in bare
     assert (build.folder / "app/main.js").read_text() == main  # the plain name serves the same
 
     write(source, "shared/x.js", "export const x = 2;\n")  # a change deep in the graph …
@@ -235,3 +236,18 @@ def test_builds_of_earlier_releases_are_removed_after_a_week(tmp_path):
     write(source, "a.css", "b {}\n")
     static_files.build(source, cache)
     assert not old.exists() and recent.exists()
+
+
+def test_our_scripts_and_styles_are_served_minified_and_vendored_ones_as_they_come(tmp_path):
+    source = tmp_path / "static"
+    write(source, "app/main.js", '/* why */\nimport { q } from "./q.js";\n\nexport const a = q;\n')
+    write(source, "app/q.js", "// a comment\nexport const q = `a  //  b`;\n")
+    write(source, "app/style.css", "/* why */\nbody {\n  color: red;\n}\n")
+    write(source, "vendor/lib.min.js", "/*! licence */\nvar x = 1;\n")
+    build = static_files.build(source, tmp_path / "cache")
+    main = (build.folder / "app/main.js").read_text()
+    assert "why" not in main and "\n\n" not in main
+    assert f'from"./{build.fingerprinted["app/q.js"].split("/")[-1]}"' in main.replace(" ", "")
+    assert (build.folder / "app/q.js").read_text().strip() == "export const q=`a  //  b`;"
+    assert (build.folder / "app/style.css").read_text() == "body{color:red}"
+    assert (build.folder / "vendor/lib.min.js").read_text() == "/*! licence */\nvar x = 1;\n"

@@ -1,103 +1,59 @@
 /* The widget's interface texts. The frame picks the first language of navigator.languages that
  * is listed here and falls back to English; Arabic switches the panel to right-to-left.
+ * Each language is a module of its own under i18n/, and a visitor fetches only theirs
+ * (loadLanguage, while the config is being fetched, before the frame draws anything).
  * Contact texts (brand, intro, greeting) come from the admin's settings, not from here. */
-"use strict";
-window.SUPPORT_I18N = {
-  en: {
-    queue: "You are number {n} in line. An agent will be with you shortly.",
-    attach: "Attach a file", tooBig: "This file is too big.", notAllowed: "This type of file is not allowed.", uploadFailed: "The file could not be sent.",
-    close: "Close", back: "Back to contact details", call: "Call", email: "Email",
-    hours: "Business hours", closedDay: "Closed", follow: "{label} (opens in a new tab)",
-    start: "Start live chat", resume: "Continue the conversation",
-    online: "We're online", offline: "We're away, leave a message",
-    teamTitle: "We'll reply as soon as we can", chattingWith: "You're chatting with {name}",
-    message: "Message", placeholder: "Type your message…", send: "Send",
-    sending: "Sending…", failed: "Not sent.", retry: "Retry", seen: "Seen",
-    typing: "{name} is typing…", someone: "Support",
-    name: "Your name", yourEmail: "Your email",
-    offlineSent: "Thanks! We'll reply to {email} as soon as we can.",
-    ended: "This conversation has ended. Write below to start a new one.",
-    rate: "How was this conversation?", star: "{n} out of 5", thanks: "Thanks for your feedback!",
-    required: "Please fill in {field}.", invalidEmail: "Please enter a valid email address.",
-    emailNeeded: "Please leave your email so we can reply.",
-    error: "Something went wrong. Please try again.",
-    rateLimited: "You're sending messages too quickly. Please wait a moment.",
-    reconnecting: "Reconnecting…",
-    dialog: "Chat with {brand}",
-    emailTranscript: "Email me this conversation", transcriptTo: "Email address for the copy", transcriptSent: "We've sent this conversation to {email}.",
-    transcriptLimited: "You've asked for this conversation a few times already. Please try again later."
-  },
-  fr: {
-    queue: "Vous êtes numéro {n} dans la file. Un agent vous répondra bientôt.",
-    attach: "Joindre un fichier", tooBig: "Ce fichier est trop volumineux.", notAllowed: "Ce type de fichier n'est pas autorisé.", uploadFailed: "Le fichier n'a pas pu être envoyé.",
-    close: "Fermer", back: "Retour aux coordonnées", call: "Appeler", email: "E-mail",
-    hours: "Horaires d'ouverture", closedDay: "Fermé", follow: "{label} (nouvel onglet)",
-    start: "Démarrer le chat", resume: "Reprendre la conversation",
-    online: "Nous sommes en ligne", offline: "Nous sommes absents, laissez un message",
-    teamTitle: "Nous vous répondrons au plus vite", chattingWith: "Vous discutez avec {name}",
-    message: "Message", placeholder: "Écrivez votre message…", send: "Envoyer",
-    sending: "Envoi…", failed: "Non envoyé.", retry: "Réessayer", seen: "Lu",
-    typing: "{name} écrit…", someone: "Le support",
-    name: "Votre nom", yourEmail: "Votre e-mail",
-    offlineSent: "Merci ! Nous répondrons à {email} au plus vite.",
-    ended: "Cette conversation est terminée. Écrivez ci-dessous pour en commencer une autre.",
-    rate: "Comment s'est passée cette conversation ?", star: "{n} sur 5", thanks: "Merci pour votre avis !",
-    required: "Veuillez remplir : {field}.", invalidEmail: "Veuillez saisir une adresse e-mail valide.",
-    emailNeeded: "Laissez votre e-mail pour que nous puissions répondre.",
-    error: "Une erreur est survenue. Veuillez réessayer.",
-    rateLimited: "Vous envoyez des messages trop vite. Patientez un instant.",
-    reconnecting: "Reconnexion…",
-    dialog: "Discuter avec {brand}",
-    emailTranscript: "M'envoyer cette conversation par e-mail", transcriptTo: "Adresse e-mail pour la copie", transcriptSent: "Nous avons envoyé cette conversation à {email}.",
-    transcriptLimited: "Vous avez déjà demandé cette conversation plusieurs fois. Réessayez plus tard."
-  },
-  es: {
-    queue: "Eres el número {n} en la fila. Un agente te atenderá enseguida.",
-    attach: "Adjuntar un archivo", tooBig: "Este archivo es demasiado grande.", notAllowed: "Este tipo de archivo no está permitido.", uploadFailed: "No se pudo enviar el archivo.",
-    close: "Cerrar", back: "Volver a los datos de contacto", call: "Llamar", email: "Correo",
-    hours: "Horario de atención", closedDay: "Cerrado", follow: "{label} (se abre en otra pestaña)",
-    start: "Iniciar chat en vivo", resume: "Continuar la conversación",
-    online: "Estamos en línea", offline: "No estamos disponibles, deja un mensaje",
-    teamTitle: "Te responderemos lo antes posible", chattingWith: "Estás hablando con {name}",
-    message: "Mensaje", placeholder: "Escribe tu mensaje…", send: "Enviar",
-    sending: "Enviando…", failed: "No enviado.", retry: "Reintentar", seen: "Visto",
-    typing: "{name} está escribiendo…", someone: "Soporte",
-    name: "Tu nombre", yourEmail: "Tu correo",
-    offlineSent: "¡Gracias! Responderemos a {email} lo antes posible.",
-    ended: "Esta conversación ha terminado. Escribe abajo para empezar otra.",
-    rate: "¿Qué tal fue esta conversación?", star: "{n} de 5", thanks: "¡Gracias por tu opinión!",
-    required: "Rellena el campo: {field}.", invalidEmail: "Introduce un correo válido.",
-    emailNeeded: "Déjanos tu correo para poder responderte.",
-    error: "Algo salió mal. Inténtalo de nuevo.",
-    rateLimited: "Estás enviando mensajes demasiado rápido. Espera un momento.",
-    reconnecting: "Reconectando…",
-    dialog: "Chatea con {brand}",
-    emailTranscript: "Enviarme esta conversación por correo", transcriptTo: "Correo para la copia", transcriptSent: "Hemos enviado esta conversación a {email}.",
-    transcriptLimited: "Ya has pedido esta conversación varias veces. Inténtalo más tarde."
-  },
-  ar: {
-    queue: "أنت رقم {n} في قائمة الانتظار. سيكون أحد الموظفين معك قريبًا.",
-    attach: "إرفاق ملف", tooBig: "هذا الملف كبير جدًا.", notAllowed: "هذا النوع من الملفات غير مسموح به.", uploadFailed: "تعذر إرسال الملف.",
-    close: "إغلاق", back: "العودة إلى معلومات الاتصال", call: "اتصل", email: "البريد الإلكتروني",
-    hours: "ساعات العمل", closedDay: "مغلق", follow: "{label} (يفتح في علامة تبويب جديدة)",
-    start: "ابدأ الدردشة المباشرة", resume: "تابع المحادثة",
-    online: "نحن متصلون الآن", offline: "نحن غير متاحين، اترك رسالة",
-    teamTitle: "سنرد عليك في أقرب وقت ممكن", chattingWith: "أنت تتحدث مع {name}",
-    message: "الرسالة", placeholder: "اكتب رسالتك…", send: "إرسال",
-    sending: "جارٍ الإرسال…", failed: "لم تُرسل.", retry: "إعادة المحاولة", seen: "تمت القراءة",
-    typing: "{name} يكتب…", someone: "الدعم",
-    name: "اسمك", yourEmail: "بريدك الإلكتروني",
-    offlineSent: "شكرًا! سنرد على {email} في أقرب وقت ممكن.",
-    ended: "انتهت هذه المحادثة. اكتب أدناه لبدء محادثة جديدة.",
-    rate: "كيف كانت هذه المحادثة؟", star: "{n} من 5", thanks: "شكرًا على رأيك!",
-    required: "يرجى ملء الحقل: {field}.", invalidEmail: "يرجى إدخال بريد إلكتروني صالح.",
-    emailNeeded: "اترك بريدك الإلكتروني لنتمكن من الرد عليك.",
-    error: "حدث خطأ ما. حاول مرة أخرى.",
-    rateLimited: "أنت ترسل الرسائل بسرعة كبيرة. انتظر قليلًا.",
-    reconnecting: "جارٍ إعادة الاتصال…",
-    dialog: "تحدث مع {brand}",
-    emailTranscript: "أرسل لي هذه المحادثة بالبريد", transcriptTo: "البريد الإلكتروني للنسخة", transcriptSent: "أرسلنا هذه المحادثة إلى {email}.",
-    transcriptLimited: "لقد طلبت هذه المحادثة عدة مرات. يرجى المحاولة لاحقًا."
-  }
+
+const RTL = ["ar", "he", "fa", "ur"];
+
+/* Static specifiers, so that the static build fingerprints them like any import. */
+export const LANGUAGES = {
+  en: () => import("./i18n/en.js"),
+  fr: () => import("./i18n/fr.js"),
+  es: () => import("./i18n/es.js"),
+  ar: () => import("./i18n/ar.js"),
 };
-window.SUPPORT_RTL = ["ar", "he", "fa", "ur"];
+
+let texts = {};
+
+/** The visitor's language, of those listed here ("en" until loadLanguage is done). */
+export let lang = "en";
+export let dir = "ltr";
+
+function pick() {
+  const wanted =
+    navigator.languages && navigator.languages.length
+      ? navigator.languages
+      : [navigator.language || "en"];
+  for (const tag of wanted) {
+    const code = String(tag).slice(0, 2).toLowerCase();
+    if (LANGUAGES[code]) return code;
+  }
+  return "en";
+}
+
+/** Fetch the texts of the visitor's language; English if that fails (keys if all fails). */
+export async function loadLanguage() {
+  for (const code of new Set([pick(), "en"])) {
+    try {
+      texts = (await LANGUAGES[code]()).default;
+      lang = code;
+      dir = RTL.includes(code) ? "rtl" : "ltr";
+      return;
+    } catch {
+      /* the next one */
+    }
+  }
+}
+
+/** The text for `key` in the visitor's language, with `{name}` placeholders filled from `vars`. */
+export function tr(key, vars) {
+  const text = texts[key] || key;
+  return text.replace(/\{(\w+)\}/g, (m, k) => (vars && k in vars ? String(vars[k]) : m));
+}
+
+/** A time of day in the visitor's language (now when `iso` is empty). */
+export function timeOf(iso) {
+  const d = iso ? new Date(iso) : new Date();
+  return d.toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
+}
