@@ -1,4 +1,5 @@
 /* The composer: replies and private notes, drafts, "typing" for the visitor, attachments. */
+import { bind, progress, upload } from "../shared/attachments.js";
 import { $, showAlert } from "./dom.js";
 import { cannedKey, cannedOpen, hideCanned, updateCanned } from "./canned.js";
 import { call, queueMessage } from "./connection.js";
@@ -89,10 +90,9 @@ const UPLOAD_REFUSED = {
 /** Upload each file (five at most, one after the other), then send it to the open
  * conversation (as a note in note mode). */
 function sendFiles(files) {
-  const A = window.SupportAttachments;
   const csrf = document.querySelector('input[name="csrf_token"]');
   const headers = csrf ? { "X-CSRFToken": csrf.value } : {};
-  const showProgress = (fraction) => A.progress(el.progress, fraction);
+  const showProgress = (fraction) => progress(el.progress, fraction);
   files.slice(0, 5).reduce(
     (previous, file) =>
       previous
@@ -100,7 +100,7 @@ function sendFiles(files) {
           if (!isOpen()) return null;
           const conversationId = state.openId;
           const note = state.noteMode;
-          return A.upload("/api/v1/attachments", headers, file, showProgress).then(
+          return upload("/api/v1/attachments", headers, file, showProgress).then(
             (attachment) => {
               queueMessage(conversationId, {
                 private: note,
@@ -163,12 +163,10 @@ export function initComposer() {
   });
   el.input.addEventListener("input", onInput);
   el.input.addEventListener("keydown", onKeydown);
-  if (window.SupportAttachments) {
-    window.SupportAttachments.bind({
-      input: el.attachInput,
-      dropTarget: el.composer,
-      pasteTarget: el.input,
-      onFiles: sendFiles,
-    });
-  }
+  bind({
+    input: el.attachInput,
+    dropTarget: el.composer,
+    pasteTarget: el.input,
+    onFiles: sendFiles,
+  });
 }

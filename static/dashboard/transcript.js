@@ -1,6 +1,7 @@
 /* The transcript: messages, private notes, activity lines and day separators, the agent's
  * own unsent messages with their state, "Seen", and the visitor's typing line. */
 import { $, clock, dayLabel, fullTime, h, parseTime, visitorName } from "./dom.js";
+import { render as renderAttachments } from "../shared/attachments.js";
 import { PENDING } from "../shared/client/index.js";
 import { outbox, socket } from "./connection.js";
 import { me, state } from "./state.js";
@@ -98,9 +99,7 @@ function messageNode(m, seen) {
   meta.append(timeNode(m.created_at));
 
   node.append(meta, h("div", "msg-body", m.body));
-  if (m.attachments?.length && window.SupportAttachments) {
-    node.append(window.SupportAttachments.render(m.attachments));
-  }
+  if (m.attachments?.length) node.append(renderAttachments(m.attachments));
   if (isPending) node.append(pendingState(m));
   else if (seen) node.append(h("div", "msg-state msg-state--seen", "Seen"));
   return node;
