@@ -1,6 +1,7 @@
 /* The visitor's details column: who they are, where they are, their past conversations. */
 import { $, avatar, fullTime, h, localTime, visitorName } from "./dom.js";
-import { root, state } from "./state.js";
+import { currentPane, showPane } from "./layout.js";
+import { state } from "./state.js";
 
 const el = {
   ctx: $("ctx"),
@@ -74,14 +75,13 @@ function historyItem(conv) {
 
 /** Narrow screens hide the details column; the Details button opens it over the page. */
 function showDetails(open) {
-  root.classList.toggle("dash--details", open);
-  el.details.setAttribute("aria-expanded", open ? "true" : "false");
+  showPane(open ? "details" : "conversation");
   (open ? el.close : el.details).focus();
 }
 
 export function initContext() {
   el.details.addEventListener("click", () => {
-    showDetails(!root.classList.contains("dash--details"));
+    showDetails(currentPane() !== "details");
   });
   el.close.addEventListener("click", () => showDetails(false));
 }

@@ -6,6 +6,7 @@ import { announceViewing, leaveConversation } from "./colleagues.js";
 import { focusComposerIfOpen, renderComposer, resetComposer } from "./composer.js";
 import { call, outbox } from "./connection.js";
 import { renderContext } from "./context.js";
+import { showPane } from "./layout.js";
 import { currentItem, markCurrent, offlineMark, renderInbox, scheduleRefresh } from "./inbox.js";
 import { updateTitle } from "./notifications.js";
 import { isMine, mayManage, me, remember, root, state } from "./state.js";
@@ -68,7 +69,7 @@ export function openConversation(id) {
 
 function applyOpened(ack) {
   announceViewing(ack.conversation.id, true);
-  root.classList.add("dash--conversation"); // phones show the conversation instead of the list
+  showPane("conversation"); // phones show the conversation instead of the list
   state.conv = ack.conversation;
   state.visitor = ack.visitor;
   state.history = ack.history || [];
@@ -237,8 +238,8 @@ export function initConversation() {
   el.transferBtn.addEventListener("click", transfer);
   // Phones: back from the conversation to the list (the conversation stays open).
   el.back.addEventListener("click", () => {
-    root.classList.remove("dash--conversation", "dash--details");
-    currentItem()?.focus();
+    showPane("inbox");
+    (currentItem() || $("inbox-search")).focus();
   });
   window.addEventListener("hashchange", openFromHash);
   document.addEventListener("visibilitychange", markRead);

@@ -264,13 +264,14 @@ def test_phone_screenshots(server_factory, browser):
         server.discard()
 
 
-def test_phone_js_is_a_module_under_the_page_policy(server, phone):
-    """phone.js loads as an ES module under script-src 'self' (no inline script needed)."""
+def test_dashboard_modules_load_under_the_page_policy(server, phone):
+    """The dashboard's ES modules (layout.js among them) load under script-src 'self' with no
+    error, and the page starts on the inbox."""
     errors: list[str] = []
     phone.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     phone.on("pageerror", lambda e: errors.append(str(e)))
     sign_in(phone, server, "alice")
-    tag = phone.locator('script[type="module"][src*="dashboard/phone"]')
+    tag = phone.locator('script[type="module"][src*="dashboard/main"]')
     expect(tag).to_have_count(1)
     assert requests.get(server.url + tag.get_attribute("src"), timeout=10).ok
     assert pane(phone) == "inbox"
