@@ -65,7 +65,7 @@ def test_agents_who_want_them_are_mailed_once_about_a_waiting_visitor(mail_app, 
     team = make_team()
     agent_mail.save_mail_settings(5, "all")
     mail.set_opt_out(f"agent:{team['bob'].id}", True)
-    waiting_conversation(minutes_ago=10)
+    waiting = waiting_conversation(minutes_ago=10)
     waiting_conversation(minutes_ago=1)  # not waiting long enough yet
     assert agent_mail.enqueue_waiting_alerts() == 1
     assert agent_mail.enqueue_waiting_alerts() == 0  # once per waiting message
@@ -73,7 +73,8 @@ def test_agents_who_want_them_are_mailed_once_about_a_waiting_visitor(mail_app, 
     [message] = smtp.wait_for(1)
     assert sorted(str(message["To"]).split(", ")) == ["admin@example.com", "alice@example.com"]
     assert "Wanda Waiting has been waiting 5 minutes" in str(message["Subject"])
-    assert "https://support.example/dashboard/" in text_part(message)
+    # the link opens that conversation: the dashboard reads #c=<id> (conversation.js)
+    assert f"https://support.example/dashboard/#c={waiting.id}" in text_part(message)
 
 
 def test_a_visitor_name_cannot_add_mail_headers(mail_app, smtp):

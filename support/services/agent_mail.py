@@ -109,6 +109,6 @@ def build_waiting(payload: dict):
         visitor_name=visitor_name,
         minutes=payload["minutes"],
         preview=conversation.preview or "",
-        dashboard_url=f"{payload['base_url']}/dashboard/#conversation={conversation.id}",
+        dashboard_url=f"{payload['base_url']}/dashboard/#c={conversation.id}",
     )
     return message, {}
