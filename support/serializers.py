@@ -1,4 +1,6 @@
-"""Models to the JSON objects of the public contract (PROTOCOL §2)."""
+"""Models to the JSON objects of the public contract (PROTOCOL §2 and the admin API, §3): every
+serializer in one place, so a field is spelled once for sockets, the API and the services.
+(Activity lines are the exception: their text comes from ``services.activity``.)"""
 
 from __future__ import annotations
 
@@ -10,7 +12,17 @@ from itsdangerous import URLSafeTimedSerializer
 
 from .config import secret_key
 from .friendly_names import visitor_name
-from .models import Agent, Conversation, Message, Visitor
+from .models import (
+    Agent,
+    ApiToken,
+    AuditEvent,
+    CannedResponse,
+    Conversation,
+    Message,
+    OutboxItem,
+    Visitor,
+    Webhook,
+)
 
 ATTACHMENT_SALT = "support.attachment"
 
@@ -168,3 +180,73 @@ def conversation_fields(row, visitor: dict, assignee: dict | None, *, for_agents
             "offline": bool(row.offline),  # opened while nobody could chat: answer by email
         }
     return data
+
+
+# --- what admins manage (the admin API) ----------------------------------------------------------
+
+
+def agent_admin_dict(agent: Agent) -> dict:
+    """An agent as admins manage it: ``agent_dict`` with its email, role and state, and whether
+    it still has to accept an invite."""
+    return agent_dict(agent, with_email=True) | {
+        "created_at": iso(agent.created_at),
+        "invited": agent.password_hash is None,
+        "capacity": agent.capacity,
+    }
+
+
+def token_dict(token: ApiToken) -> dict:
+    """An API token without its secret (only its hash is stored)."""
+    return {
+        "id": token.id,
+        "label": token.label,
+        "created_at": iso(token.created_at),
+        "last_used_at": iso(token.last_used_at),
+        "revoked_at": iso(token.revoked_at),
+    }
+
+
+def canned_response_dict(row: CannedResponse) -> dict:
+    return {"id": row.id, "shortcut": row.shortcut, "title": row.title, "body": row.body}
+
+
+def webhook_dict(webhook: Webhook, *, with_secret: bool = False) -> dict:
+    """An endpoint; its secret only when it was just created."""
+    data = {
+        "id": webhook.id,
+        "url": webhook.url,
+        "events": list(webhook.events),
+        "active": webhook.active,
+        "created_at": iso(webhook.created_at),
+    }
+    if with_secret:
+        data["secret"] = webhook.secret
+    return data
+
+
+def delivery_dict(item: OutboxItem) -> dict:
+    """One webhook delivery with its attempts (the next one only while it is pending)."""
+    return {
+        "id": item.id,
+        "type": item.payload.get("type"),
+        "status": item.status,
+        "attempts": item.attempts,
+        "response_code": item.response_code,
+        "last_error": item.last_error,
+        "created_at": iso(item.created_at),
+        "last_attempt_at": iso(item.last_attempt_at),
+        "next_attempt_at": iso(item.next_attempt_at) if item.status == "pending" else None,
+    }
+
+
+def audit_dict(event: AuditEvent) -> dict:
+    """An audit log entry: who (None when anonymous), what, on what, from where, and when."""
+    return {
+        "id": event.id,
+        "action": event.action,
+        "target": event.target,
+        "detail": event.detail,
+        "actor": {"id": event.actor_id, "name": event.actor_name} if event.actor_id else None,
+        "ip_address": event.ip_address,
+        "created_at": iso(event.created_at),
+    }

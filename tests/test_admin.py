@@ -191,7 +191,9 @@ def test_admin_opens_every_page_with_a_strict_policy(admin_client):
 
 def test_deactivated_admin_loses_access(app, admin_client, team):
     with app.app_context():
-        agents.set_active(db.session.get(Agent, team["admin"]), False)
+        # Another admin first: the last active admin cannot be deactivated.
+        agents.create_agent("second@example.com", "Second Admin", PASSWORD, is_admin=True)
+        agents.set_active(db.session.get(Agent, team["admin"]), False, actor=None)
     answer = admin_client.get("/admin/")
     assert answer.status_code == 302 and "/login" in answer.headers["Location"]
 

@@ -85,14 +85,14 @@ def test_admin_sees_the_admin_link(client, ctx):
 
 
 def test_deactivated_agent_cannot_sign_in(client, alice):
-    agents.set_active(agents.get_agent(alice), False)
+    agents.set_active(agents.get_agent(alice), False, actor=None)
     assert sign_in(client).status_code == 401
 
 
 def test_deactivation_ends_an_open_session(client, alice):
     sign_in(client)
     assert client.get("/dashboard/").status_code == 200
-    agents.set_active(agents.get_agent(alice), False)
+    agents.set_active(agents.get_agent(alice), False, actor=None)
     assert client.get("/dashboard/").status_code == 302
 
 

@@ -12,7 +12,6 @@ import pytest
 from support import create_app, events, realtime
 from support.extensions import db, socketio
 from support.services import (
-    admin_agents,
     agents,
     conversations,
     credentials,
@@ -173,7 +172,7 @@ def test_invalid_settings_record_nothing(recorded):
 def test_deactivating_an_agent_withdraws_every_credential(recorded):
     agents.create_agent("admin@example.com", "Admin", "password-1", is_admin=True)
     alice = agents.create_agent("alice@example.com", "Alice", "password-1")
-    admin_agents.set_agent_active(alice, False)
+    agents.set_active(alice, False, actor=None)
     (withdrawn,) = recorded.take()
     assert isinstance(withdrawn, events.CredentialsWithdrawn)
     assert withdrawn.agent_id == alice.id

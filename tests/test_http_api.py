@@ -156,7 +156,7 @@ def test_auth_token_is_throttled(app, client, people):
 
 
 def test_deactivated_agents_lose_their_tokens(client, ctx, people):
-    agents.set_active(people["agent_obj"], False)
+    agents.set_active(people["agent_obj"], False, actor=None)
     assert client.get("/api/v1/conversations", headers=bearer(people["agent"])).status_code == 401
 
 

@@ -237,7 +237,7 @@ def test_passwords_are_hashed_and_checked(ctx):
     assert agent.password_hash and "password-9" not in agent.password_hash
     assert agents.authenticate("pat@example.com", "password-9").id == agent.id
     assert agents.authenticate("pat@example.com", "wrong") is None
-    agents.set_active(agent, False)
+    agents.set_active(agent, False, actor=None)
     assert agents.authenticate("pat@example.com", "password-9") is None
 
 
@@ -249,7 +249,7 @@ def test_api_tokens_are_stored_hashed_and_revocable(ctx):
     row = db.session.query(ApiToken).one()
     assert token not in row.token_hash
     assert agents.agent_for_token(token).id == agent.id
-    agents.revoke_token(agent, row.id)
+    agents.revoke_token(agent, row.id, actor=None)
     assert agents.agent_for_token(token) is None
 
 

@@ -1,5 +1,5 @@
 """The admin blueprint and what every admin page shares: admins only, strict page headers,
-and a helper that writes the audit log with the request's address."""
+and who acts (the signed-in admin, from the request's address) for the services' audit log."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from flask_login import current_user
 from ..dashboard.security import apply_page_headers
 from ..extensions import login_manager
 from ..friendly_names import visitor_name
-from ..services import audit
+from ..services.audit import Actor
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.add_app_template_filter(visitor_name, "visitor_name")
@@ -35,7 +35,6 @@ def page_headers(response):
     return apply_page_headers(response)
 
 
-def audit_log(action: str, target: str | None = None, detail: dict | None = None) -> None:
-    """Record what the signed-in admin did, and from where."""
-    actor = current_user if current_user.is_authenticated else None
-    audit.record(actor, action, target=target, detail=detail, ip=request.remote_addr)
+def acting() -> Actor:
+    """The signed-in admin and its address, for the audit entry the service writes."""
+    return Actor(current_user._get_current_object(), request.remote_addr)

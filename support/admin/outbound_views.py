@@ -7,7 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from ..services import agent_mail, outbox, webhooks
 from ..services.errors import ServiceError
-from .blueprint import audit_log, bp
+from .blueprint import acting, bp
 
 
 def _webhooks_page(status: int = 200, **extra):
@@ -30,17 +30,17 @@ def create_webhook():
     """Add an endpoint; its secret is shown on the answer page only."""
     form = request.form
     try:
-        webhook = webhooks.create_webhook(form.get("url", ""), form.getlist("events"))
+        webhook = webhooks.create_webhook(
+            form.get("url", ""), form.getlist("events"), actor=acting()
+        )
     except ServiceError as error:
         return _webhooks_page(error.status, form=form, error=error.message)
-    audit_log("webhook_created", webhook.url[:200], {"events": webhook.events})
     return _webhooks_page(created=webhook)
 
 
 @bp.post("/webhooks/<webhook_id>/delete")
 def delete_webhook(webhook_id: str):
-    webhook = webhooks.delete_webhook(webhook_id)
-    audit_log("webhook_deleted", webhook.url[:200])
+    webhook = webhooks.delete_webhook(webhook_id, actor=acting())
     flash(f"Deleted the webhook to {webhook.url}.")
     return redirect(url_for("admin.webhooks_page"))
 
@@ -48,8 +48,7 @@ def delete_webhook(webhook_id: str):
 @bp.post("/webhooks/<webhook_id>/enable")
 def enable_webhook(webhook_id: str):
     """Turn an endpoint that was disabled for failing back on."""
-    webhook = webhooks.set_active(webhook_id, True)
-    audit_log("webhook_enabled", webhook.url[:200])
+    webhook = webhooks.set_active(webhook_id, True, actor=acting())
     flash(f"The webhook to {webhook.url} is on again.")
     return redirect(url_for("admin.webhook_page", webhook_id=webhook.id))
 
@@ -83,14 +82,14 @@ def save_mail():
     """How long a visitor may wait unanswered before agents are mailed, and which agents."""
     form = request.form
     try:
-        values = agent_mail.save_mail_settings(
+        agent_mail.save_mail_settings(
             form.get("notify_waiting_minutes", "").strip() or None,
             form.get("notify_waiting_to", "all"),
+            actor=acting(),
         )
     except ServiceError as error:
         values = {"notify_waiting_minutes": form.get("notify_waiting_minutes")}
         values["notify_waiting_to"] = form.get("notify_waiting_to")
         return render_template("admin/mail.html", values=values, error=error.message), 400
-    audit_log("mail_settings_changed", None, values)
     flash("Saved.")
     return redirect(url_for("admin.mail_page"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from ..api.query import date_arg
+from ..http_query import date_arg
 from ..models import utcnow
 from ..services import agents, reports
 from ..services.errors import ServiceError

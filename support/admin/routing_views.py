@@ -7,7 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from ..services import agents, attachments, routing, settings
 from ..services.errors import ServiceError
-from .blueprint import audit_log, bp
+from .blueprint import acting, bp
 
 
 def _optional_int(raw: str | None):
@@ -38,11 +38,9 @@ def save_routing():
         "requeue_after_minutes": _optional_int(form.get("requeue_after_minutes")),
     }
     try:
-        saved = settings.update_routing(changes)
+        routing.save_settings(changes, actor=acting())
     except ServiceError as error:
         return _routing_page(settings.routing_settings() | changes, error.message, error.status)
-    audit_log("settings_changed", "routing", saved)
-    routing.route_safely()
     flash("Routing saved.")
     return redirect(url_for("admin.routing_page"))
 
@@ -51,13 +49,12 @@ def save_routing():
 def set_agent_capacity(agent_id: str):
     """An agent's own capacity under automatic routing (blank: the routing setting's)."""
     agent = agents.get_agent(agent_id)
+    capacity = _optional_int(request.form.get("capacity"))
     try:
-        routing.set_agent_capacity(agent, _optional_int(request.form.get("capacity")))
+        agents.update_agent(agent, {"capacity": capacity}, actor=acting())
     except ServiceError as error:
         flash(error.message)
         return redirect(url_for("admin.agent_page", agent_id=agent.id))
-    audit_log("agent_updated", agent.email, {"capacity": agent.capacity})
-    routing.route_safely()
     flash("Capacity saved.")
     return redirect(url_for("admin.agent_page", agent_id=agent.id))
 
@@ -75,10 +72,9 @@ def attachments_page():
 def save_attachments():
     """Which types of file visitors and agents may send."""
     try:
-        saved = attachments.save_allowed_types(request.form.getlist("allowed_types"))
+        attachments.save_allowed_types(request.form.getlist("allowed_types"), actor=acting())
     except ServiceError as error:
         flash(error.message)
         return redirect(url_for("admin.attachments_page"))
-    audit_log("settings_changed", "attachments", {"allowed_types": saved})
     flash("Attachment types saved.")
     return redirect(url_for("admin.attachments_page"))

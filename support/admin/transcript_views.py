@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
-
-from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..api.query import search_from_args
-from ..api.v1 import transcript_download
-from ..services import agents, conversations, reports, transcripts, visitors
+from ..downloads import download_response
+from ..http_query import search_from_args
+from ..services import agents, conversations, exports, transcripts, visitors
 from ..services.activity import activity_of, describe, timeline
 from ..services.errors import ServiceError
 from ..services.search import Search, search_conversations
-from .blueprint import audit_log, bp
+from .blueprint import acting, bp
 
 PER_PAGE = 25
 FILTER_KEYS = ("q", "status", "assignee", "since", "until", "rating", "verified", "sort")
@@ -53,22 +51,13 @@ def transcripts_page():
     ), (400 if error else 200)
 
 
-def stream_export(search: Search, fmt: str) -> Response:
-    """Every matching conversation as one CSV or JSON download, written as it is read so that
-    memory stays flat however many there are; ``assignee=me`` is the signed-in admin."""
-    body, mimetype = reports.export_stream(search, fmt, current_user._get_current_object())
-    response = Response(stream_with_context(body), content_type=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="conversations.{fmt}"'
-    return response
-
-
 @bp.get("/transcripts/export")
 def export_transcripts():
+    """Every matching conversation as one CSV or JSON download; ``assignee=me`` is the
+    signed-in admin."""
     fmt = request.args.get("format", "csv")
-    search = _search()
-    search_conversations(search, current_user)  # validates the filters before streaming
-    audit_log("transcripts_exported", None, {"format": fmt, "filters": _filters()})
-    return stream_export(search, fmt)
+    download = exports.conversations_file(_search(), fmt, actor=acting(), filters=_filters())
+    return download_response(download)
 
 
 @bp.get("/transcripts/<conversation_id>")
@@ -88,17 +77,14 @@ def transcript_page(conversation_id: str):
 @bp.get("/transcripts/<conversation_id>/download")
 def download_transcript(conversation_id: str):
     fmt = request.args.get("format", "txt")
-    response = transcript_download(conversation_id, fmt)
-    audit_log("transcript_exported", conversation_id, {"format": fmt})
-    return response
+    return download_response(exports.transcript_file(conversation_id, fmt, actor=acting()))
 
 
 @bp.post("/transcripts/<conversation_id>/delete")
 def delete_transcript(conversation_id: str):
     """Delete the conversation and its messages, and clear the visitor's personal data."""
     conversation = conversations.get_conversation(conversation_id)
-    transcripts.delete_conversation(conversation)
-    audit_log("conversation_deleted", conversation_id)
+    transcripts.delete_conversation(conversation, actor=acting())
     flash("The conversation was deleted.")
     return redirect(url_for("admin.transcripts_page"))
 
@@ -106,21 +92,12 @@ def delete_transcript(conversation_id: str):
 @bp.get("/visitors/<visitor_id>/export")
 def export_visitor(visitor_id: str):
     """Everything stored about a visitor, as a JSON download (for access requests)."""
-    visitor = visitors.get_visitor(visitor_id)
-    response = Response(_json(transcripts.visitor_export(visitor)), mimetype="application/json")
-    response.headers["Content-Disposition"] = f'attachment; filename="visitor-{visitor.id}.json"'
-    audit_log("visitor_exported", visitor_id)
-    return response
-
-
-def _json(data: dict) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False)
+    return download_response(exports.visitor_file(visitor_id, actor=acting()))
 
 
 @bp.post("/visitors/<visitor_id>/erase")
 def erase_visitor(visitor_id: str):
     """Delete the visitor and all its conversations, for an erasure request."""
-    count = transcripts.erase_visitor(visitors.get_visitor(visitor_id))
-    audit_log("visitor_erased", visitor_id, {"conversations": count})
+    count = transcripts.erase_visitor(visitors.get_visitor(visitor_id), actor=acting())
     flash(f"The visitor and {count} conversation{'s' if count != 1 else ''} were erased.")
     return redirect(url_for("admin.transcripts_page"))

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from itsdangerous import BadSignature, SignatureExpired
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..serializers import attachment_dict, attachment_signer, attachment_url
-from ..services import agents, attachments, audit, conversations, visitors
+from ..services import agents, attachments, conversations, visitors
 from ..services.errors import InvalidPayload, NotFound, ServiceError, Unauthorized
 from .errors import error_response, install_json_errors
-from .v1 import admin_required, token_required
+from .v1 import admin_required, api_actor, token_required
 
 bp = Blueprint("attachments", __name__)
 install_json_errors(bp)
@@ -177,8 +177,7 @@ def update_attachment_settings():
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or "allowed_types" not in body:
         raise InvalidPayload("send a JSON object with allowed_types")
-    attachments.save_allowed_types(body["allowed_types"])
-    audit.record(g.agent, "settings_changed", target="attachments", ip=request.remote_addr)
+    attachments.save_allowed_types(body["allowed_types"], actor=api_actor())
     return jsonify(_attachment_settings())
 
 

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 
-from ..models import Agent, Conversation
+from ..downloads import download_response
+from ..http_query import search_from_args
 from ..serializers import agent_dict
-from ..services import agents, conversations, inbox, transcripts
-from ..services.errors import Forbidden, InvalidPayload, Unauthorized
+from ..services import agents, conversations, exports, inbox, transcripts
+from ..services.audit import Actor
+from ..services.errors import Forbidden, Unauthorized
 from ..services.search import search_conversations
 from . import openapi
 from .errors import install_json_errors
-from .query import search_from_args
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 install_json_errors(bp)
@@ -43,6 +43,12 @@ def admin_required(view):
         return view(*args, **kwargs)
 
     return token_required(wrapper)
+
+
+def api_actor() -> Actor:
+    """The token's agent and the request's address, for the audit entry the service writes;
+    entries made through the API say so (``"via": "api"``)."""
+    return Actor(g.agent, request.remote_addr, via="api")
 
 
 @bp.post("/auth/token")
@@ -82,42 +88,20 @@ def get_conversation(conversation_id: str):
     return jsonify(transcripts.transcript_json(conversation, g.agent))
 
 
-# Renderers take the conversation and the agent who asks.
-Renderer = Callable[[Conversation, Agent | None], str | bytes]
-TRANSCRIPT_FORMATS: dict[str, tuple[str, Renderer]] = {
-    "txt": ("text/plain; charset=utf-8", lambda c, _: transcripts.transcript_text(c)),
-    "csv": ("text/csv; charset=utf-8", lambda c, _: transcripts.transcript_csv(c)),
-    "json": (
-        "application/json",
-        lambda c, a: jsonify(transcripts.transcript_json(c, a)).get_data(),
-    ),
-}
-
-
-def transcript_download(conversation_id: str, fmt: str, agent=None) -> Response:
-    """A transcript as an attachment (shared with the admin pages); ``agent``, who asks, sees
-    its own unread count in the JSON."""
-    if fmt not in TRANSCRIPT_FORMATS:
-        raise InvalidPayload("format must be txt, csv or json")
-    conversation = conversations.get_conversation(conversation_id)
-    mimetype, render = TRANSCRIPT_FORMATS[fmt]
-    response = Response(render(conversation, agent), content_type=mimetype)
-    filename = f"conversation-{conversation.id}.{fmt}"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 @bp.get("/conversations/<conversation_id>/transcript")
 @token_required
 def get_transcript(conversation_id: str):
-    return transcript_download(conversation_id, request.args.get("format", "txt"), g.agent)
+    """A transcript as a download; the JSON carries the asking agent's own unread count."""
+    fmt = request.args.get("format", "txt")
+    return download_response(exports.transcript_file(conversation_id, fmt, viewer=g.agent))
 
 
 @bp.delete("/conversations/<conversation_id>")
 @admin_required
 def delete_conversation(conversation_id: str):
     """Delete a conversation and its messages, and clear the visitor's personal data."""
-    transcripts.delete_conversation(conversations.get_conversation(conversation_id))
+    conversation = conversations.get_conversation(conversation_id)
+    transcripts.delete_conversation(conversation, actor=api_actor())
     return "", 204
 
 

@@ -3,12 +3,13 @@ recent deliveries and send one again."""
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, jsonify, request
 
-from ..services import audit, outbox, webhooks
+from ..serializers import delivery_dict, webhook_dict
+from ..services import outbox, webhooks
 from ..services.errors import InvalidPayload, NotFound
 from .errors import install_json_errors
-from .v1 import admin_required
+from .v1 import admin_required, api_actor
 
 bp = Blueprint("webhooks_api", __name__, url_prefix="/api/v1")
 install_json_errors(bp)
@@ -18,7 +19,7 @@ install_json_errors(bp)
 @admin_required
 def list_webhooks():
     """Every endpoint (secrets are never shown again); ``items`` like the other lists."""
-    items = [webhooks.webhook_json(w) for w in webhooks.list_webhooks()]
+    items = [webhook_dict(w) for w in webhooks.list_webhooks()]
     return jsonify({"webhooks": items, "items": items})
 
 
@@ -29,22 +30,14 @@ def create_webhook():
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise InvalidPayload("send a JSON object with url and events")
-    webhook = webhooks.create_webhook(body.get("url"), body.get("events"))
-    audit.record(
-        g.agent,
-        "webhook_created",
-        webhook.url[:200],
-        {"events": webhook.events},
-        ip=request.remote_addr,
-    )
-    return jsonify({"webhook": webhooks.webhook_json(webhook, with_secret=True)}), 201
+    webhook = webhooks.create_webhook(body.get("url"), body.get("events"), actor=api_actor())
+    return jsonify({"webhook": webhook_dict(webhook, with_secret=True)}), 201
 
 
 @bp.delete("/webhooks/<webhook_id>")
 @admin_required
 def delete_webhook(webhook_id: str):
-    webhook = webhooks.delete_webhook(webhook_id)
-    audit.record(g.agent, "webhook_deleted", webhook.url[:200], ip=request.remote_addr)
+    webhooks.delete_webhook(webhook_id, actor=api_actor())
     return "", 204
 
 
@@ -52,7 +45,7 @@ def delete_webhook(webhook_id: str):
 @admin_required
 def list_deliveries(webhook_id: str):
     """The newest deliveries first, with status, response code, attempts and times."""
-    items = [webhooks.delivery_json(d) for d in webhooks.deliveries(webhook_id)]
+    items = [delivery_dict(d) for d in webhooks.deliveries(webhook_id)]
     return jsonify({"items": items})
 
 
@@ -64,4 +57,4 @@ def redeliver(webhook_id: str, delivery_id: str):
     item = outbox.send_again(delivery_id, webhook_id=webhook.id)
     if item is None:
         raise NotFound("no such delivery")
-    return jsonify({"delivery": webhooks.delivery_json(item)}), 202
+    return jsonify({"delivery": delivery_dict(item)}), 202

@@ -5,12 +5,11 @@ these from their own pages, so answers carry CORS headers for them."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, jsonify, request
 
 from ..chat.payloads import VisitorProfile, describe
 from ..http_cache import add_vary, etag_of, public, public_response
+from ..origins import origin_allowed
 from ..ratelimit import limiter
 from ..services import settings, visitors
 from ..services.presence import presence
@@ -23,19 +22,11 @@ install_json_errors(bp)
 CONFIG_MAX_AGE = 5  # `online` follows agents' presence: a browser asks again within seconds
 
 
-def _origin_allowed(origin: str, snapshot: bool = False) -> bool:
-    """This server itself, or a site on the allowed list (PROTOCOL §1); ``snapshot`` for CORS
-    headers on every page view (see ``settings.widget_settings_snapshot``)."""
-    allowed = settings.allowed_origins(current_app.config["ALLOWED_ORIGINS"], snapshot=snapshot)
-    if allowed is None:
-        return True
-    return urlsplit(origin).netloc == request.host or origin.rstrip("/") in allowed
-
-
 def _cors_origin() -> str | None:
-    """The value for ``Access-Control-Allow-Origin``, or None to send none."""
+    """The value for ``Access-Control-Allow-Origin``, or None to send none (CORS headers go on
+    every page view, hence the settings' snapshot)."""
     origin = request.headers.get("Origin")
-    return origin if origin and _origin_allowed(origin, snapshot=True) else None
+    return origin if origin and origin_allowed(origin, snapshot=True) else None
 
 
 @bp.after_request
@@ -88,7 +79,7 @@ def create_visitor():
     if request.method == "OPTIONS":
         return "", 204
     origin = request.headers.get("Origin")
-    if origin and not _origin_allowed(origin):
+    if origin and not origin_allowed(origin):
         return error_response("forbidden", "this site may not use the widget", 403)
     # Counted before the body is parsed, so a flood costs the server no parsing.
     if not limiter.allow("new_visitors", request.remote_addr or "unknown"):

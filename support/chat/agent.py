@@ -8,8 +8,9 @@ from flask_socketio import join_room
 from flask_wtf.csrf import ValidationError, validate_csrf
 from socketio.exceptions import ConnectionRefusedError  # noqa: A004 (the one python-socketio sends to the client)
 
+from ..origins import only_own
 from ..rooms import AGENT_NS, ALL_AGENTS, agent_room, watch_room
-from ..serializers import message_dict, visitor_detail_dict
+from ..serializers import canned_response_dict, message_dict, visitor_detail_dict
 from ..services import (
     agents,
     canned,
@@ -26,7 +27,7 @@ from ..services.errors import ServiceError, Unauthorized
 from ..services.presence import presence
 from ..services.search import Search, search_conversations
 from . import payloads
-from .base import EventNamespace, origin_is_own
+from .base import EventNamespace, request_origins
 
 
 def _csrf_token_valid(auth) -> bool:
@@ -50,7 +51,7 @@ def _authenticate(auth):
     token = auth.get("token") if isinstance(auth, dict) else None
     if token:
         return credentials.token_credential(token)
-    if current_user.is_authenticated and origin_is_own() and _csrf_token_valid(auth):
+    if current_user.is_authenticated and only_own(request_origins()) and _csrf_token_valid(auth):
         agent = current_user._get_current_object()
         return agent, credentials.session_credential(agent)
     return None
@@ -266,4 +267,4 @@ class AgentNamespace(EventNamespace):
     def on_canned_list(self, payload):
         payloads.Empty.model_validate(payload)
         self._agent()
-        return {"responses": [canned.response_dict(r) for r in canned.list_responses()]}
+        return {"responses": [canned_response_dict(r) for r in canned.list_responses()]}

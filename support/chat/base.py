@@ -4,7 +4,6 @@ leave the connection usable."""
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
 
 from flask import request
 from flask_socketio import Namespace
@@ -33,15 +32,6 @@ def request_origins() -> list[str]:
     then sees both, joined by a comma, and each must pass."""
     headers = [request.headers.get("Origin", ""), *origins_seen(request.environ)]
     return [o.strip().rstrip("/") for h in headers for o in h.split(",") if o.strip()]
-
-
-def is_own_origin(origin: str) -> bool:
-    return urlsplit(origin).netloc == request.host
-
-
-def origin_is_own() -> bool:
-    """True when the request has no ``Origin`` or names only this server's own origin."""
-    return all(is_own_origin(origin) for origin in request_origins())
 
 
 class EventNamespace(Namespace):

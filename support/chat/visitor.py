@@ -6,22 +6,14 @@ from flask import current_app, request
 from flask_socketio import join_room
 from socketio.exceptions import ConnectionRefusedError  # noqa: A004 (the one python-socketio sends to the client)
 
+from ..origins import all_allowed
 from ..rooms import VISITOR_NS, visitor_room
 from ..serializers import conversation_dict, message_dict, public_conversation, visitor_dict
 from ..services import conversations, mail, messages, receipts, routing, visitors
 from ..services.errors import Unauthorized
-from ..services.settings import allowed_origins
 from ..services.visitor_budget import spend_event, typing_coalescer
 from . import payloads
-from .base import EventNamespace, is_own_origin, request_origins
-
-
-def _origin_allowed() -> bool:
-    """The widget's frame (our own origin) or a site on the allowed list (PROTOCOL §1)."""
-    allowed = allowed_origins(current_app.config["ALLOWED_ORIGINS"])
-    if allowed is None:
-        return True
-    return all(is_own_origin(o) or o in allowed for o in request_origins())
+from .base import EventNamespace, request_origins
 
 
 class VisitorNamespace(EventNamespace):
@@ -50,7 +42,7 @@ class VisitorNamespace(EventNamespace):
             raise ConnectionRefusedError(
                 "a valid visitor token is required", {"code": "unauthorized"}
             )
-        if not _origin_allowed():
+        if not all_allowed(request_origins()):  # the widget's frame, or an allowed site
             raise ConnectionRefusedError(
                 "this origin may not use the widget", {"code": "forbidden"}
             )

@@ -21,7 +21,8 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..services import agents, audit
+from ..services import agents
+from ..services.audit import Actor
 from ..services.errors import RateLimited, ServiceError, Unauthorized
 from .forms import LoginForm, LogoutForm, SetupForm
 from .security import apply_page_headers, init_session_cookie
@@ -62,17 +63,14 @@ def login():
         return render_template("auth/login.html", form=form), status
     email = form.email.data or ""
     try:
-        agent = agents.sign_in(email, form.password.data or "", _client_address())
+        agent = agents.sign_in(email, form.password.data or "", _client_address(), audited=True)
     except RateLimited:
-        # Not audited: past the limit a flood must cost no writes.
         message = "Too many failed sign-in attempts. Wait a minute, then try again."
         return render_template("auth/login.html", form=form, error=message), 429
     except Unauthorized:
-        audit.record(None, "login_failed", target=email[:200], ip=_client_address())
         return render_template("auth/login.html", form=form, error="Wrong email or password."), 401
     session.clear()  # a new session at sign-in: nothing planted before it survives
     login_user(agent)
-    audit.record(agent, "login", target=agent.email, ip=_client_address())
     return redirect(_safe_next(request.args.get("next")))
 
 
@@ -82,8 +80,7 @@ def logout():
     the agent ends, copies of this cookie included, with the dashboard sockets they opened."""
     if current_user.is_authenticated:
         agent = current_user._get_current_object()
-        audit.record(agent, "logout", ip=_client_address())
-        agents.sign_out(agent)
+        agents.sign_out(agent, actor=Actor(agent, _client_address()))
     logout_user()
     session.clear()
     return redirect(url_for("dashboard.login"))
@@ -100,12 +97,15 @@ def setup(token: str):
     if form.validate_on_submit():
         try:
             agent = agents.create_first_admin(
-                token, form.email.data or "", form.name.data or "", form.password.data or ""
+                token,
+                form.email.data or "",
+                form.name.data or "",
+                form.password.data or "",
+                ip=_client_address(),
             )
         except ServiceError as failure:
             error = failure.message
         else:
-            audit.record(agent, "first_admin_created", target=agent.email, ip=_client_address())
             session.clear()
             login_user(agent)
             return redirect(url_for("dashboard.index"))

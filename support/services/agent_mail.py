@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Agent, Conversation, OutboxItem, Setting, utcnow
+from .audit import Actor, write
 from .errors import InvalidPayload
 from .mail import base_url, opted_out, render_message
 from .outbox import enqueue
@@ -32,8 +33,8 @@ def mail_settings() -> dict:
     }
 
 
-def save_mail_settings(minutes, to) -> dict:
-    """Validate and store the admin's mail settings."""
+def save_mail_settings(minutes, to, *, actor: Actor | None = None) -> dict:
+    """Validate, store and audit the admin's mail settings."""
     if minutes in (None, ""):
         minutes = None
     else:
@@ -50,6 +51,7 @@ def save_mail_settings(minutes, to) -> dict:
         row = Setting(key=MAIL_SETTINGS_KEY, value={})
         db.session.add(row)
     row.value = {"notify_waiting_minutes": minutes, "notify_waiting_to": to}
+    write(actor, "mail_settings_changed", None, dict(row.value))
     db.session.commit()
     return mail_settings()
 

@@ -25,6 +25,7 @@ from ..extensions import db, execute_dml
 from ..models import ID_PATTERN, Attachment, Conversation, Message, Setting, new_id, utcnow
 from ..ratelimit import limiter
 from . import storage as storage_module
+from .audit import Actor, write
 from .errors import InvalidPayload, RateLimited
 from .storage import storage
 
@@ -137,8 +138,9 @@ def allowed_types() -> list[str]:
     return stored if isinstance(stored, list) else list(DEFAULT_ALLOWED)
 
 
-def save_allowed_types(types) -> list[str]:
-    """Replace the allow-list; every entry must be a type this server can check."""
+def save_allowed_types(types, *, actor: Actor | None = None) -> list[str]:
+    """Replace the allow-list; every entry must be a type this server can check. Audited with
+    ``actor``."""
     if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
         raise InvalidPayload("allowed_types must be a list of content types")
     unknown = sorted(set(types) - set(KNOWN_TYPES))
@@ -147,6 +149,7 @@ def save_allowed_types(types) -> list[str]:
     row = db.session.get(Setting, SETTINGS_KEY) or Setting(key=SETTINGS_KEY, value={})
     row.value = {**(row.value or {}), "allowed_types": sorted(set(types))}
     db.session.add(row)
+    write(actor, "settings_changed", "attachments", {"allowed_types": row.value["allowed_types"]})
     db.session.commit()
     return row.value["allowed_types"]
 

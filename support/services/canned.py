@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import CannedResponse, by_id
+from .audit import Actor, write
 from .errors import Conflict, InvalidPayload, NotFound
 
 SHORTCUT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -36,25 +37,31 @@ def _validate(shortcut: str, title: str, body: str, *, exclude_id: str | None = 
         raise Conflict(f"the shortcut /{shortcut} is taken")
 
 
-def create_response(shortcut: str, title: str, body: str) -> CannedResponse:
+def create_response(
+    shortcut: str, title: str, body: str, *, actor: Actor | None = None
+) -> CannedResponse:
+    """Save a new reply under ``/shortcut``, audited with ``actor`` (None: not audited)."""
     _validate(shortcut, title, body)
     row = CannedResponse(shortcut=shortcut, title=title.strip(), body=body)
     db.session.add(row)
+    write(actor, "canned_created", f"/{row.shortcut}")
     db.session.commit()
     return row
 
 
-def update_response(row: CannedResponse, shortcut: str, title: str, body: str) -> CannedResponse:
+def update_response(
+    row: CannedResponse, shortcut: str, title: str, body: str, *, actor: Actor | None = None
+) -> CannedResponse:
+    """Change a reply (its shortcut too, if no other reply has the new one)."""
     _validate(shortcut, title, body, exclude_id=row.id)
     row.shortcut, row.title, row.body = shortcut, title.strip(), body
+    write(actor, "canned_updated", f"/{row.shortcut}")
     db.session.commit()
     return row
 
 
-def delete_response(row: CannedResponse) -> None:
+def delete_response(row: CannedResponse, *, actor: Actor | None = None) -> None:
+    """Remove a reply."""
+    write(actor, "canned_deleted", f"/{row.shortcut}")
     db.session.delete(row)
     db.session.commit()
-
-
-def response_dict(row: CannedResponse) -> dict:
-    return {"id": row.id, "shortcut": row.shortcut, "title": row.title, "body": row.body}

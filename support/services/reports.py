@@ -249,15 +249,3 @@ def audit_actions() -> list[str]:
     """The actions that occur in the log, for the filter's choices."""
     query = select(AuditEvent.action).distinct().order_by(AuditEvent.action)
     return list(db.session.scalars(query))
-
-
-def audit_dict(event: AuditEvent) -> dict:
-    return {
-        "id": event.id,
-        "action": event.action,
-        "target": event.target,
-        "detail": event.detail,
-        "actor": {"id": event.actor_id, "name": event.actor_name} if event.actor_id else None,
-        "ip_address": event.ip_address,
-        "created_at": iso(event.created_at),
-    }

@@ -23,9 +23,10 @@ from .. import events
 from ..extensions import db, execute_dml
 from ..models import Agent, Conversation, utcnow
 from .activity import record_activity, record_update
+from .audit import Actor
 from .errors import InvalidPayload
 from .presence import presence
-from .settings import routing_settings
+from .settings import routing_settings, update_routing
 
 log = logging.getLogger(__name__)
 
@@ -198,11 +199,12 @@ def check_capacity(capacity) -> None:
         raise InvalidPayload("capacity must be null or an integer from 1 to 1000")
 
 
-def set_agent_capacity(agent: Agent, capacity) -> None:
-    """Give the agent its own capacity (None: the routing setting's)."""
-    check_capacity(capacity)
-    agent.capacity = capacity
-    db.session.commit()
+def save_settings(changes, *, actor: Actor | None = None) -> dict:
+    """Store the routing settings (``settings.update_routing``: checked and audited), then
+    route what waits: switching to auto or raising the capacity may assign at once."""
+    saved = update_routing(changes, actor=actor)
+    route_safely()
+    return saved
 
 
 def agent_routing(agent: Agent) -> dict:

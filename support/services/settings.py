@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from .. import events
 from ..extensions import db
 from ..models import Setting, utcnow
+from .audit import Actor, write
 from .errors import InvalidPayload
 
 WIDGET_KEY = "widget"
@@ -80,7 +81,7 @@ def widget_settings() -> dict:
     return _merge(DEFAULT_WIDGET, row.value if row else {})
 
 
-def save_widget_settings(values: dict, *, online: bool = False) -> dict:
+def save_widget_settings(values: dict, *, online: bool = False, actor: Actor | None = None) -> dict:
     """Replace the stored settings with ``values`` (already validated by the caller) and
     announce the new public config, so widgets that are open pick it up without a reload."""
     row = db.session.get(Setting, WIDGET_KEY)
@@ -91,6 +92,7 @@ def save_widget_settings(values: dict, *, online: bool = False) -> dict:
     row.updated_at = utcnow()
     merged = _merge(DEFAULT_WIDGET, values)
     events.record(db.session, events.SettingsChanged(_public_config(merged, online)))
+    write(actor, "settings_changed", "widget", {"brand": merged["brand"]["name"]})
     db.session.commit()
     _snapshots.pop(db.engine, None)
     return widget_settings()
@@ -392,13 +394,16 @@ def validate_widget_settings(raw: dict) -> dict:
     return clean
 
 
-def update_widget_settings(changes: dict, *, online: bool = False) -> dict:
+def update_widget_settings(
+    changes: dict, *, online: bool = False, actor: Actor | None = None
+) -> dict:
     """Apply ``changes`` over the current settings (sections merge, lists replace), validate
-    the whole, save it and announce it. Nothing is saved when anything is wrong."""
+    the whole, save it, audit it with ``actor`` and announce it. Nothing is saved when anything
+    is wrong."""
     if not isinstance(changes, dict):
         raise SettingsInvalid({"settings": "must be an object"})
     clean = validate_widget_settings(_merge(widget_settings(), changes))
-    return save_widget_settings(clean, online=online)
+    return save_widget_settings(clean, online=online, actor=actor)
 
 
 # --- business hours ----------------------------------------------------------------------------
@@ -484,8 +489,9 @@ def validate_routing(changes) -> dict:
     return merged
 
 
-def update_routing(changes) -> dict:
-    """Validate and store routing settings; nothing is saved when anything is wrong."""
+def update_routing(changes, *, actor: Actor | None = None) -> dict:
+    """Validate, store and audit routing settings; nothing is saved when anything is wrong.
+    ``routing.save_settings`` also routes what waits, as the new settings may allow."""
     clean = validate_routing(changes)
     row = db.session.get(Setting, ROUTING_KEY)
     if row is None:
@@ -493,5 +499,6 @@ def update_routing(changes) -> dict:
         db.session.add(row)
     row.value = clean
     row.updated_at = utcnow()
+    write(actor, "settings_changed", "routing", dict(clean))
     db.session.commit()
     return routing_settings()

@@ -30,6 +30,7 @@ from ..serializers import (
 )
 from . import attachments, inbox, outbox
 from .activity import activity_dict, activity_of, describe, timeline
+from .audit import Actor, write
 from .errors import InvalidPayload
 
 # --- export ------------------------------------------------------------------------------------
@@ -189,22 +190,27 @@ def clear_personal_data(visitor: Visitor) -> None:
     visitor.verified = False
 
 
-def delete_conversation(conversation: Conversation) -> None:
-    """Delete a conversation and its messages, and clear its visitor's personal data."""
-    visitor = conversation.visitor
-    _delete_conversations([conversation.id])
+def delete_conversation(conversation: Conversation, *, actor: Actor | None = None) -> None:
+    """Delete a conversation and its messages, and clear its visitor's personal data; audited
+    with ``actor``."""
+    visitor, conversation_id = conversation.visitor, conversation.id
+    _delete_conversations([conversation_id])
     clear_personal_data(visitor)
+    write(actor, "conversation_deleted", conversation_id)
     db.session.commit()
 
 
-def erase_visitor(visitor: Visitor) -> int:
-    """Delete everything of a visitor: its conversations, messages and the visitor itself."""
+def erase_visitor(visitor: Visitor, *, actor: Actor | None = None) -> int:
+    """Delete everything of a visitor: its conversations, messages and the visitor itself
+    (an erasure request); audited with ``actor``, naming only the visitor's id."""
+    visitor_id = visitor.id
     ids = list(
         db.session.scalars(select(Conversation.id).where(Conversation.visitor_id == visitor.id))
     )
     _delete_conversations(ids)
     attachments.delete_unsent_of("visitor", visitor.id)
     db.session.execute(delete(Visitor).where(Visitor.id == visitor.id))
+    write(actor, "visitor_erased", visitor_id, {"conversations": len(ids)})
     db.session.commit()
     return len(ids)
 

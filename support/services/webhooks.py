@@ -29,6 +29,7 @@ from sqlalchemy import select, update
 
 from ..extensions import db
 from ..models import AuditEvent, OutboxItem, Webhook, by_id, utcnow
+from .audit import Actor, write
 from .errors import InvalidPayload, NotFound
 from .outbox import Claimed, Outcome, enqueue
 
@@ -74,8 +75,8 @@ def _clean_events(event_types) -> list[str]:
     return list(dict.fromkeys(event_types))
 
 
-def create_webhook(url, event_types) -> Webhook:
-    """Add an endpoint; the caller shows its secret once."""
+def create_webhook(url, event_types, *, actor: Actor | None = None) -> Webhook:
+    """Add an endpoint, audited with ``actor``; the caller shows its secret once."""
     webhook = Webhook(
         url=_clean_url(url),
         events=_clean_events(event_types),
@@ -84,6 +85,7 @@ def create_webhook(url, event_types) -> Webhook:
         created_at=utcnow(),
     )
     db.session.add(webhook)
+    write(actor, "webhook_created", webhook.url[:200], {"events": webhook.events})
     db.session.commit()
     _subscribers.clear()
     return webhook
@@ -100,7 +102,7 @@ def get_webhook(webhook_id) -> Webhook:
     return webhook
 
 
-def delete_webhook(webhook_id) -> Webhook:
+def delete_webhook(webhook_id, *, actor: Actor | None = None) -> Webhook:
     """Remove an endpoint; its pending deliveries are dropped (marked skipped)."""
     webhook = get_webhook(webhook_id)
     db.session.execute(
@@ -109,50 +111,21 @@ def delete_webhook(webhook_id) -> Webhook:
         .values(status="skipped", last_error="webhook deleted")
     )
     db.session.delete(webhook)
+    write(actor, "webhook_deleted", webhook.url[:200])
     db.session.commit()
     _subscribers.clear()
     return webhook
 
 
-def set_active(webhook_id, active: bool) -> Webhook:
+def set_active(webhook_id, active: bool, *, actor: Actor | None = None) -> Webhook:
     """Turn an endpoint on (clearing its failure streak) or off."""
     webhook = get_webhook(webhook_id)
     webhook.active = active
     webhook.failing_since = None
+    write(actor, "webhook_enabled" if active else "webhook_disabled", webhook.url[:200])
     db.session.commit()
     _subscribers.clear()
     return webhook
-
-
-def webhook_json(webhook: Webhook, *, with_secret: bool = False) -> dict:
-    from ..serializers import iso
-
-    data = {
-        "id": webhook.id,
-        "url": webhook.url,
-        "events": list(webhook.events),
-        "active": webhook.active,
-        "created_at": iso(webhook.created_at),
-    }
-    if with_secret:
-        data["secret"] = webhook.secret
-    return data
-
-
-def delivery_json(item: OutboxItem) -> dict:
-    from ..serializers import iso
-
-    return {
-        "id": item.id,
-        "type": item.payload.get("type"),
-        "status": item.status,
-        "attempts": item.attempts,
-        "response_code": item.response_code,
-        "last_error": item.last_error,
-        "created_at": iso(item.created_at),
-        "last_attempt_at": iso(item.last_attempt_at),
-        "next_attempt_at": iso(item.next_attempt_at) if item.status == "pending" else None,
-    }
 
 
 def deliveries(webhook_id, limit: int = 50) -> list[OutboxItem]:

@@ -13,7 +13,7 @@ import functools
 from flask import Blueprint, Response, current_app, render_template
 
 from ..http_cache import etag_of, public, public_response
-from ..services import settings
+from ..origins import allowed_origins
 
 bp = Blueprint("widget", __name__)
 
@@ -70,7 +70,7 @@ def _frame_etag(html: bytes, policy: str) -> str:
 def frame() -> Response:
     """The widget itself, loaded by the loader in an iframe. The same for every visitor, so it
     is cached briefly and revalidated by an ETag covering the page and its embedding policy."""
-    allowed = settings.allowed_origins(current_app.config["ALLOWED_ORIGINS"], snapshot=True)
+    allowed = allowed_origins(snapshot=True)
     policy = frame_policy(allowed)
     html = _frame_html()
     return public_response(

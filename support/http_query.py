@@ -1,4 +1,5 @@
-"""Query-string parsing shared by the API and the admin pages: one set of rules and messages."""
+"""Query-string parsing shared by the API and the admin pages: one set of rules and messages
+(interface code: both blueprints import it, neither owns it)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from typing import TypeVar
 
 from flask import request
 
-from ..chat.payloads import clean_text
-from ..services.errors import InvalidPayload
-from ..services.search import MAX_PER_PAGE, Search
+from .chat.payloads import clean_text
+from .services.errors import InvalidPayload
+from .services.search import MAX_PER_PAGE, Search
 
 MAX_PAGE = 1_000_000
 
