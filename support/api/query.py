@@ -6,7 +6,7 @@ from datetime import date
 
 from flask import request
 
-from ..chat.payloads import clean_text
+from ..schemas.base import clean_text
 from ..services.errors import InvalidPayload
 from ..services.search import MAX_PER_PAGE, Search
 

@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, jsonify, request
 
-from ..chat.payloads import VisitorProfile, describe
 from ..http_cache import add_vary, etag_of, public, public_response
 from ..ratelimit import limiter
+from ..schemas.base import VisitorProfile, describe
 from ..services import settings, visitors
 from ..services.presence import presence
 from .errors import error_response, install_json_errors
