@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, jsonify, render_template, request, stream_with_context
 
 from ..models import utcnow
+from ..schemas import http
 from ..serializers import agent_dict, iso
 from ..services import (
     admin_agents,
@@ -23,18 +24,12 @@ from ..services.errors import InvalidPayload
 from ..services.presence import presence
 from ..services.search import search_conversations
 from .errors import install_json_errors
-from .query import date_arg, search_from_args
+from .query import json_body as _body
+from .query import parse_query, search_of
 from .v1 import admin_required
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1")
 install_json_errors(bp)
-
-
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidPayload("send a JSON object")
-    return body
 
 
 def _audit(action: str, target: str | None = None, detail: dict | None = None) -> None:
@@ -73,7 +68,7 @@ def list_agents():
 def create_agent():
     """``{"email", "name", "admin"?, "password"?}``: without a password the answer carries a
     one-time ``invite_url``."""
-    body = _body()
+    body = _body(http.NewAgent)
     password = body.get("password")
     if password is not None and not isinstance(password, str):
         raise InvalidPayload("password must be a string")
@@ -101,7 +96,7 @@ def get_agent(agent_id: str):
 @admin_required
 def update_agent(agent_id: str):
     """``{"name"?, "admin"?, "active"?, "password"?}``."""
-    agent, body = agents.get_agent(agent_id), _body()
+    agent, body = agents.get_agent(agent_id), _body(http.AgentChanges)
     name, is_admin, active = body.get("name"), body.get("admin"), body.get("active")
     if name is not None and not isinstance(name, str):
         raise InvalidPayload("name must be a string")
@@ -142,7 +137,7 @@ def list_tokens(agent_id: str):
 @admin_required
 def create_token(agent_id: str):
     """``{"label"}`` → the plain token, this once."""
-    agent, label = agents.get_agent(agent_id), _body().get("label")
+    agent, label = agents.get_agent(agent_id), _body(http.NewToken).get("label")
     if not isinstance(label, str) or not label.strip() or len(label) > 100:
         raise InvalidPayload("label must be 1-100 characters")
     token = agents.issue_api_token(agent, label.strip())
@@ -215,7 +210,7 @@ def get_agent_routing(agent_id: str):
 def update_agent_routing(agent_id: str):
     """``{"capacity": int ≥ 1 | null}``: null follows the routing setting."""
     agent = agents.get_agent(agent_id)
-    routing.set_agent_capacity(agent, _body().get("capacity"))
+    routing.set_agent_capacity(agent, _body(http.CapacityChange).get("capacity"))
     _audit("agent_updated", agent.email, {"capacity": agent.capacity})
     routing.route_safely()
     return jsonify(routing.agent_routing(agent))
@@ -228,7 +223,7 @@ def list_canned():
 
 
 def _canned_fields() -> tuple[str, str, str]:
-    body = _body()
+    body = _body(http.CannedResponseFields)
     fields = [body.get(k) for k in ("shortcut", "title", "body")]
     if not all(isinstance(f, str) for f in fields):
         raise InvalidPayload("shortcut, title and body must be strings")
@@ -268,8 +263,8 @@ def delete_canned(response_id: str):
 @admin_required
 def export_conversations():
     """Every conversation matching the list filters, streamed as CSV or a JSON array."""
-    fmt = request.args.get("format", "json")
-    search = search_from_args()
+    query = parse_query(http.ExportQuery)
+    fmt, search = query.format, search_of(query)
     search_conversations(search, g.agent)  # validates before streaming starts
     body, mimetype = reports.export_stream(search, fmt, g.agent)
     _audit("transcripts_exported", None, {"format": fmt, "via": "api"})
@@ -303,22 +298,16 @@ def erase_visitor(visitor_id: str):
 def get_report():
     """Figures for ``since``..``until`` (default: the last 30 days); times in seconds."""
     default_since, default_until = reports.default_period(utcnow().date())
+    period = parse_query(http.PeriodQuery)
     return jsonify(
-        reports.build_report(date_arg("since") or default_since, date_arg("until") or default_until)
+        reports.build_report(period.since or default_since, period.until or default_until)
     )
 
 
 @bp.get("/audit")
 @admin_required
 def get_audit():
-    search = reports.AuditSearch(
-        action=request.args.get("action") or None,
-        actor=request.args.get("actor") or None,
-        since=date_arg("since"),
-        until=date_arg("until"),
-        page=request.args.get("page", 1, type=int) or 1,
-        per_page=request.args.get("per_page", reports.AUDIT_PER_PAGE, type=int) or 1,
-    )
+    search = reports.AuditSearch(**parse_query(http.AuditQuery).model_dump())
     events, total = reports.search_audit(search)
     return jsonify(
         {"items": [reports.audit_dict(e) for e in events], "total": total, "page": search.page}

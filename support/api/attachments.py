@@ -14,10 +14,12 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from itsdangerous import BadSignature, SignatureExpired
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from ..schemas.http import AttachmentTypes
 from ..serializers import attachment_dict, attachment_signer, attachment_url
 from ..services import agents, attachments, audit, conversations, visitors
 from ..services.errors import InvalidPayload, NotFound, ServiceError, Unauthorized
 from .errors import error_response, install_json_errors
+from .query import json_body
 from .v1 import admin_required, token_required
 
 bp = Blueprint("attachments", __name__)
@@ -174,9 +176,7 @@ def get_attachment_settings():
 @admin_required
 def update_attachment_settings():
     """``{"allowed_types": [content type]}``, each one of ``known_types``."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or "allowed_types" not in body:
-        raise InvalidPayload("send a JSON object with allowed_types")
+    body = json_body(AttachmentTypes)
     attachments.save_allowed_types(body["allowed_types"])
     audit.record(g.agent, "settings_changed", target="attachments", ip=request.remote_addr)
     return jsonify(_attachment_settings())

@@ -5,14 +5,16 @@ from __future__ import annotations
 import functools
 
 from flask import Blueprint, Response, g, jsonify, request
+from pydantic import ValidationError
 
+from ..schemas.http import Credentials, TranscriptQuery
 from ..serializers import agent_dict
 from ..services import agents, conversations, inbox, transcripts
 from ..services.errors import Forbidden, InvalidPayload, Unauthorized
 from ..services.search import search_conversations
 from . import openapi
 from .errors import install_json_errors
-from .query import search_from_args
+from .query import parse_query, search_from_args
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 install_json_errors(bp)
@@ -46,13 +48,14 @@ def admin_required(view):
 @bp.post("/auth/token")
 def issue_token():
     """Exchange an email and password for a bearer token (failures are throttled)."""
-    body = request.get_json(silent=True)
-    body = body if isinstance(body, dict) else {}
-    email, password = body.get("email"), body.get("password")
-    if not isinstance(email, str) or not isinstance(password, str):
+    try:
+        credentials = Credentials.model_validate(request.get_json(silent=True))
+    except ValidationError:
         # PROTOCOL §3: anything but good credentials is a 401.
-        raise Unauthorized("send a JSON object with the email and password of an agent")
-    agent = agents.sign_in(email, password, request.remote_addr or "unknown")
+        raise Unauthorized("send a JSON object with the email and password of an agent") from None
+    agent = agents.sign_in(
+        credentials.email, credentials.password, request.remote_addr or "unknown"
+    )
     token = agents.issue_api_token(agent, label="api")
     return jsonify({"token": token, "agent": agent_dict(agent, with_email=True)})
 
@@ -106,7 +109,7 @@ def transcript_download(conversation_id: str, fmt: str, agent=None) -> Response:
 @bp.get("/conversations/<conversation_id>/transcript")
 @token_required
 def get_transcript(conversation_id: str):
-    return transcript_download(conversation_id, request.args.get("format", "txt"), g.agent)
+    return transcript_download(conversation_id, parse_query(TranscriptQuery).format, g.agent)
 
 
 @bp.delete("/conversations/<conversation_id>")

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
 
+from ..schemas.http import NewWebhook
 from ..services import audit, outbox, webhooks
-from ..services.errors import InvalidPayload, NotFound
+from ..services.errors import NotFound
 from .errors import install_json_errors
+from .query import json_body
 from .v1 import admin_required
 
 bp = Blueprint("webhooks_api", __name__, url_prefix="/api/v1")
@@ -26,9 +28,7 @@ def list_webhooks():
 @admin_required
 def create_webhook():
     """``{"url", "events": [type]}`` → 201 with the secret, shown this once."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidPayload("send a JSON object with url and events")
+    body = json_body(NewWebhook)
     webhook = webhooks.create_webhook(body.get("url"), body.get("events"))
     audit.record(
         g.agent,

@@ -1,0 +1,216 @@
+"""What ``/api/v1`` takes: JSON bodies (strict, like the socket payloads) and query strings (text
+by nature, so parsed from text). The handlers validate with these and the OpenAPI document is
+generated from them, so the two cannot drift apart."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from .base import Payload, clean_text
+
+MIN_PASSWORD_LENGTH = 8  # services.agents.MIN_PASSWORD_LENGTH (a test keeps them equal)
+MAX_PAGE = 1_000_000
+MAX_PER_PAGE = 100  # services.search.MAX_PER_PAGE: a larger page size is served as this
+MAX_AUDIT_PAGE = 1_000_000
+WEBHOOK_EVENTS = Literal[
+    "conversation.created",
+    "message.created",
+    "conversation.assigned",
+    "conversation.closed",
+    "conversation.rated",
+]
+
+
+# --- query strings -------------------------------------------------------------------------------
+
+
+def _whole(low: int, high: int) -> Callable[[Any], int]:
+    """A whole number from ``low`` to ``high``, written in the query string."""
+
+    def parse(value: Any) -> int:
+        try:
+            number = int(value) if isinstance(value, (str, int)) and len(str(value)) <= 20 else None
+        except ValueError:
+            number = None
+        if number is None or isinstance(value, bool) or not low <= number <= high:
+            raise ValueError(f"must be a whole number from {low} to {high}")
+        return number
+
+    return parse
+
+
+def _day(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValueError("must be a date YYYY-MM-DD") from None
+
+
+def _flag(value: Any) -> bool | None:
+    """``true`` or ``false``; anything else is no filter."""
+    return value if isinstance(value, bool) else {"true": True, "false": False}.get(value)
+
+
+QueryText = Annotated[str, AfterValidator(clean_text), AfterValidator(lambda text: text or None)]
+Day = Annotated[date, BeforeValidator(_day)]
+PageNumber = Annotated[int, Field(ge=1, le=MAX_PAGE), BeforeValidator(_whole(1, MAX_PAGE))]
+
+
+class Query(BaseModel):
+    """A query string: values arrive as text (empty ones are dropped before validation);
+    unknown parameters are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class ConversationQuery(Query):
+    """The filters of ``GET /api/v1/conversations`` (and of the admin's transcript list)."""
+
+    status: Literal["open", "closed"] | None = Field(None, description="open or closed")
+    assignee: QueryText | None = Field(None, description="an agent id, `me` or `none`")
+    q: QueryText | None = Field(
+        None,
+        description="words that must all appear in the messages or the visitor's name or email",
+    )
+    since: Day | None = Field(None, description="first creation date, inclusive")
+    until: Day | None = Field(None, description="last creation date, inclusive")
+    rating: Annotated[int, Field(ge=1, le=5), BeforeValidator(_whole(1, 5))] | None = Field(
+        None, description="the visitor's rating, 1-5"
+    )
+    verified: Annotated[bool | None, BeforeValidator(_flag)] = Field(
+        None, description="only visitors whose identity was (true) or was not (false) verified"
+    )
+    page: PageNumber = Field(1, description="page number from 1")
+    per_page: Annotated[int, Field(ge=1, le=2**31), BeforeValidator(_whole(1, 2**31))] = Field(
+        20, description=f"items per page (at most {MAX_PER_PAGE} are served)"
+    )
+    sort: Literal["newest", "oldest", "updated"] | None = Field(
+        None, description="newest (default), oldest or updated"
+    )
+
+
+class ExportQuery(ConversationQuery):
+    """``GET /api/v1/exports/conversations``: the list filters and a format."""
+
+    format: Literal["csv", "json"] = Field("json", description="csv (a row per message) or json")
+
+
+class TranscriptQuery(Query):
+    format: Literal["txt", "csv", "json"] = "txt"
+
+
+class PeriodQuery(Query):
+    """``GET /api/v1/reports``."""
+
+    since: Day | None = Field(None, description="first day (default: 29 days before until)")
+    until: Day | None = Field(None, description="last day (default: today)")
+
+
+class AuditQuery(Query):
+    action: QueryText | None = Field(None, description="one action, such as agent_created")
+    actor: QueryText | None = Field(None, description="an agent id")
+    since: Day | None = None
+    until: Day | None = None
+    page: Annotated[
+        int, Field(ge=1, le=MAX_AUDIT_PAGE), BeforeValidator(_whole(1, MAX_AUDIT_PAGE))
+    ] = 1
+    per_page: Annotated[int, Field(ge=1, le=200), BeforeValidator(_whole(1, 200))] = 50
+
+
+# --- JSON bodies ---------------------------------------------------------------------------------
+
+Password = Annotated[str, Field(min_length=MIN_PASSWORD_LENGTH)]
+
+
+class Credentials(Payload):
+    """``POST /auth/token``; anything but an agent's good credentials is a 401."""
+
+    email: str
+    password: str
+
+
+class NewAgent(Payload):
+    """Without a password, the answer carries a one-time ``invite_url``."""
+
+    email: Annotated[str, Field(max_length=254)]
+    name: Annotated[str, Field(max_length=100)]
+    admin: bool = False
+    password: Password | None = None
+
+
+class AgentChanges(Payload):
+    """Given fields change; deactivation ends the agent's sessions and sockets."""
+
+    name: Annotated[str, Field(max_length=100)] | None = None
+    admin: bool | None = None
+    active: bool | None = None
+    password: Password | None = None
+    capacity: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="its own capacity under automatic routing (null: the setting's)"
+    )
+
+
+class NewToken(Payload):
+    label: Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class CapacityChange(Payload):
+    capacity: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="null: follow the routing setting"
+    )
+
+
+class CannedResponseFields(Payload):
+    shortcut: str = Field(description="after trimming: ^[a-z0-9][a-z0-9_-]{0,39}$")
+    title: str
+    body: str
+
+
+class NewWebhook(Payload):
+    url: str = Field(description="an http or https URL", json_schema_extra={"format": "uri"})
+    events: Annotated[list[WEBHOOK_EVENTS], Field(min_length=1)]
+
+
+class AttachmentTypes(Payload):
+    allowed_types: list[str] = Field(description="content types, each one of known_types")
+
+
+class RoutingChanges(Payload):
+    """Given fields change, the others stay (checked by ``services.settings``, whose errors
+    name each field)."""
+
+    mode: Literal["manual", "auto"] | None = None
+    capacity: Annotated[int, Field(ge=1)] | None = None
+    claim_on_reply: bool | None = None
+    requeue_after_minutes: Annotated[int, Field(ge=1)] | None = None
+
+
+Section = dict[str, Any]
+
+
+class WidgetSettingsChanges(Payload):
+    """Sections merge into the current settings, lists replace (checked by
+    ``services.settings``, whose errors name each field)."""
+
+    brand: Section | None = Field(None, description="{name, tagline, color #rrggbb}")
+    layout: Section | None = Field(None, description="{position: left | right}")
+    contact: Section | None = Field(
+        None, description="{phone, email, intro, socials: [{network, url (http/https), label}]}"
+    )
+    chat: Section | None = Field(
+        None,
+        description="{greeting, offline_message, prechat_fields: [{name: name|email, label, "
+        "required}]}",
+    )
+    hours: Section | None = Field(
+        None,
+        description="{enabled, timezone (IANA), days: {mon..sun: {open HH:MM, close HH:MM}}}",
+    )
+    allowed_origins: list[str] | None = None
+    retention_days: Annotated[int, Field(ge=1, le=3650)] | None = None
