@@ -8,8 +8,9 @@ validate against the generated schemas."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
+from http import HTTPStatus
 
 from pydantic import BaseModel
 
@@ -21,10 +22,10 @@ REF = "#/components/schemas/{model}"
 
 @dataclass(frozen=True)
 class File:
-    """An answer that is a download, not JSON."""
+    """An answer that is a file or a page, not a JSON object described by a model."""
 
-    media_type: str
     description: str
+    media_types: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -33,19 +34,19 @@ class Route:
     path: str  # under /api/v1, with {name} path parameters
     summary: str
     tag: str
-    answers: dict[int, type[BaseModel] | File | tuple[File, ...] | None]  # None: no body
+    answers: dict[int, type[BaseModel] | File | None]  # status → model; None: no body
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
     errors: tuple[int, ...] = ()
     access: str = "agent"  # "public", "agent" (bearer token) or "admin" (an admin's token)
     upload: bool = False  # a multipart body with the field ``file``
-    extra: dict = field(default_factory=dict)
 
 
-ZIP = File("application/zip", "Every file of the conversation")
-EXPORT = (
-    File("text/csv", "CSV: one row per message"),
-    File("application/json", "JSON: an array of transcripts"),
+TRANSCRIPT = File("The transcript as an attachment", ("text/plain", "text/csv", "application/json"))
+ZIP = File("Every file of the conversation", ("application/zip",))
+EXPORT = File(
+    "An attachment (CSV: one row per message; JSON: an array of transcripts)",
+    ("text/csv", "application/json"),
 )
 
 ROUTES = [
@@ -61,17 +62,17 @@ ROUTES = [
           "Delete a conversation and clear its visitor's personal data", "conversations",
           {204: None}, errors=(404,), access="admin"),
     Route("get", "/conversations/{conversation_id}/transcript", "Download a transcript",
-          "conversations", {200: File("text/plain", "The transcript as an attachment")},
+          "conversations", {200: TRANSCRIPT},
           query=h.TranscriptQuery, errors=(400, 404)),
     Route("get", "/conversations/{conversation_id}/attachments.zip",
           "Every file of a conversation (notes' too), as one zip", "attachments", {200: ZIP},
           errors=(404,)),
     Route("post", "/attachments", "Upload a file to send with a message (attachment_ids)",
           "attachments", {201: a.OneAttachment}, errors=(400, 413, 429), upload=True),
-    Route("get", "/openapi.json", "This document", "docs", {200: File("application/json", "OK")},
-          access="public"),
-    Route("get", "/docs", "This document, rendered", "docs", {200: File("text/html", "OK")},
-          access="public"),
+    Route("get", "/openapi.json", "This document", "docs",
+          {200: File("OpenAPI 3.1", ("application/json",))}, access="public"),
+    Route("get", "/docs", "This document, rendered by Swagger UI", "docs",
+          {200: File("A page", ("text/html",))}, access="public"),
     # agents and tokens (admin_api.py)
     Route("get", "/agents", "List agents", "agents", {200: a.AgentList}, access="admin"),
     Route("post", "/agents",
@@ -213,17 +214,13 @@ def _json(schema: dict, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _answer(status: int, answer, components: _Components) -> dict:
+def _answer(status: int, answer: type[BaseModel] | File | None, components: _Components) -> dict:
     if answer is None:
-        return {"description": "No content"}
+        return {"description": HTTPStatus(status).phrase}
     if isinstance(answer, File):
-        return {"description": answer.description, "content": {answer.media_type: {}}}
-    return _json(components.ref(answer), "OK" if status < 300 else "Accepted")
-
-
-def _files(answers: tuple[File, ...]) -> dict:
-    content = {f.media_type: {} for f in answers}
-    return {"description": "; ".join(f.description for f in answers), "content": content}
+        content: dict[str, dict] = {media_type: {} for media_type in answer.media_types}
+        return {"description": answer.description, "content": content}
+    return _json(components.ref(answer), HTTPStatus(status).phrase)
 
 
 UPLOAD = {
@@ -262,15 +259,11 @@ def operation(route: Route, components: _Components) -> dict:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
     if route.upload:
         op["requestBody"] = UPLOAD
-    responses = {}
-    for status, answer in route.answers.items():
-        responses[str(status)] = (
-            _files(answer) if isinstance(answer, tuple) else _answer(status, answer, components)
-        )
+    responses = {str(s): _answer(s, answer, components) for s, answer in route.answers.items()}
     for status in _errors(route):
-        responses[str(status)] = _json(components.ref(a.Error), "Error")
+        responses[str(status)] = _json(components.ref(a.Error), HTTPStatus(status).phrase)
     op["responses"] = responses
-    return op | route.extra
+    return op
 
 
 @cache
