@@ -11,12 +11,13 @@ import re
 import jsonschema
 import pytest
 from openapi_spec_validator import validate
+from pydantic import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from support.api import openapi
 from support.schemas import http
-from support.services import agents, conversations, search, visitors
+from support.services import agents, conversations, search, settings, visitors
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -55,6 +56,71 @@ def test_the_document_is_valid_openapi_3_1(client):
 def test_limits_in_the_schemas_are_the_services_own():
     assert http.MIN_PASSWORD_LENGTH == agents.MIN_PASSWORD_LENGTH
     assert http.MAX_PER_PAGE == search.MAX_PER_PAGE
+    assert http.MAX_CAPACITY == settings.MAX_CAPACITY
+    assert http.MAX_REQUEUE_MINUTES == settings.MAX_REQUEUE_MINUTES
+
+
+WIDGET_BODIES = [
+    {},
+    {"brand": "x"},
+    {"brand": {"name": "Shop"}},
+    {"layout": None},
+    {"allowed_origins": None},
+    {"allowed_origins": ["https://shop.example"]},
+    {"allowed_origins": "https://shop.example"},
+    {"retention_days": 0},
+    {"retention_days": 3650},
+    {"retention_days": 3651},
+    {"retention_days": "30"},
+    {"retention_days": None},
+]
+
+
+@pytest.mark.parametrize("body", WIDGET_BODIES)
+def test_widget_settings_model_accepts_only_what_the_service_accepts(client, ctx, body):
+    """The service also takes a few looser forms (one origin as a string, a number as text);
+    the document promises only what it accepts."""
+    admin = agents.create_agent("root@example.com", "Root", "password-1", is_admin=True)
+    headers = {"Authorization": "Bearer " + agents.issue_api_token(admin)}
+    answer = client.patch("/api/v1/settings/widget", json=body, headers=headers)
+    try:
+        http.WidgetSettingsChanges.model_validate(body)
+    except ValidationError:
+        return
+    assert answer.status_code == 200, (body, answer.json)
+
+
+ROUTING_BODIES = [
+    {},
+    {"mode": "auto"},
+    {"mode": "sometimes"},
+    {"capacity": 3, "claim_on_reply": False},
+    {"capacity": 0},
+    {"capacity": 1001},
+    {"capacity": None},
+    {"capacity": "3"},
+    {"capacity": True},
+    {"claim_on_reply": "yes"},
+    {"requeue_after_minutes": None},
+    {"requeue_after_minutes": 30},
+    {"requeue_after_minutes": 0},
+    {"colour": "blue"},
+]
+
+
+@pytest.mark.parametrize("body", ROUTING_BODIES)
+def test_routing_changes_model_accepts_what_the_service_accepts(client, ctx, body):
+    """The routing settings are checked by the service (its errors name each field): the
+    documented model must agree with it on every body."""
+    admin = agents.create_agent("root@example.com", "Root", "password-1", is_admin=True)
+    headers = {"Authorization": "Bearer " + agents.issue_api_token(admin)}
+    answer = client.patch("/api/v1/settings/routing", json=body, headers=headers)
+    try:
+        http.RoutingChanges.model_validate(body)
+        documented = True
+    except ValidationError:
+        documented = False
+    assert (answer.status_code == 200) == documented, (body, answer.json)
 
 
 def test_query_parameters_validate_as_the_document_says(client, ctx):

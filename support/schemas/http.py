@@ -16,6 +16,8 @@ MIN_PASSWORD_LENGTH = 8  # services.agents.MIN_PASSWORD_LENGTH (a test keeps the
 MAX_PAGE = 1_000_000
 MAX_PER_PAGE = 100  # services.search.MAX_PER_PAGE: a larger page size is served as this
 MAX_AUDIT_PAGE = 1_000_000
+MAX_CAPACITY = 1000  # services.settings.MAX_CAPACITY
+MAX_REQUEUE_MINUTES = 10080  # services.settings.MAX_REQUEUE_MINUTES
 WEBHOOK_EVENTS = Literal[
     "conversation.created",
     "message.created",
@@ -181,36 +183,53 @@ class AttachmentTypes(Payload):
     allowed_types: list[str] = Field(description="content types, each one of known_types")
 
 
-class RoutingChanges(Payload):
-    """Given fields change, the others stay (checked by ``services.settings``, whose errors
-    name each field)."""
+def _no_default(schema: dict) -> None:
+    schema.pop("default", None)
 
-    mode: Literal["manual", "auto"] | None = None
-    capacity: Annotated[int, Field(ge=1)] | None = None
-    claim_on_reply: bool | None = None
-    requeue_after_minutes: Annotated[int, Field(ge=1)] | None = None
+
+def _may_be_left_out(**kwargs: Any) -> Any:
+    """A field that may be absent but never null (its schema shows no default)."""
+    return Field(None, json_schema_extra=_no_default, **kwargs)
+
+
+class RoutingChanges(Payload):
+    """Given fields change, the others stay. ``services.settings.validate_routing`` checks
+    them (its errors name each field); ``tests/test_openapi.py`` keeps this model accepting
+    exactly what it accepts."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    mode: Literal["manual", "auto"] = _may_be_left_out()
+    capacity: Annotated[int, Field(ge=1, le=MAX_CAPACITY)] = _may_be_left_out()
+    claim_on_reply: bool = _may_be_left_out()
+    requeue_after_minutes: Annotated[int, Field(ge=1, le=MAX_REQUEUE_MINUTES)] | None = Field(
+        None, description="null: never"
+    )
 
 
 Section = dict[str, Any]
 
 
 class WidgetSettingsChanges(Payload):
-    """Sections merge into the current settings, lists replace (checked by
-    ``services.settings``, whose errors name each field)."""
+    """Sections merge into the current settings, lists replace. ``services.settings`` checks
+    the sections' contents (its errors name each field); ``tests/test_openapi.py`` keeps this
+    model agreeing with it on the top level."""
 
-    brand: Section | None = Field(None, description="{name, tagline, color #rrggbb}")
-    layout: Section | None = Field(None, description="{position: left | right}")
-    contact: Section | None = Field(
-        None, description="{phone, email, intro, socials: [{network, url (http/https), label}]}"
+    brand: Section = _may_be_left_out(description="{name, tagline, color #rrggbb}")
+    layout: Section = _may_be_left_out(description="{position: left | right}")
+    contact: Section = _may_be_left_out(
+        description="{phone, email, intro, socials: [{network, url (http/https), label}]}"
     )
-    chat: Section | None = Field(
-        None,
+    chat: Section = _may_be_left_out(
         description="{greeting, offline_message, prechat_fields: [{name: name|email, label, "
-        "required}]}",
+        "required}]}"
     )
-    hours: Section | None = Field(
-        None,
-        description="{enabled, timezone (IANA), days: {mon..sun: {open HH:MM, close HH:MM}}}",
+    hours: Section = _may_be_left_out(
+        description="{enabled, timezone (IANA), days: {mon..sun: {open HH:MM, close HH:MM}}}"
     )
-    allowed_origins: list[str] | None = None
-    retention_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    allowed_origins: list[str] | None = Field(
+        None, description="origins (scheme://host[:port]) that may embed the widget; null: any"
+    )
+    retention_days: Annotated[int, Field(ge=1, le=3650)] | None = Field(
+        None, description="closed conversations are deleted after this many days; null: never"
+    )
