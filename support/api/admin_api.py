@@ -24,8 +24,7 @@ from ..services.errors import InvalidPayload
 from ..services.presence import presence
 from ..services.search import search_conversations
 from .errors import install_json_errors
-from .query import json_body as _body
-from .query import parse_query, search_of
+from .query import json_body, parse_query, search_of
 from .v1 import admin_required
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1")
@@ -68,7 +67,7 @@ def list_agents():
 def create_agent():
     """``{"email", "name", "admin"?, "password"?}``: without a password the answer carries a
     one-time ``invite_url``."""
-    body = _body(http.NewAgent)
+    body = json_body(http.NewAgent)
     password = body.get("password")
     if password is not None and not isinstance(password, str):
         raise InvalidPayload("password must be a string")
@@ -96,7 +95,7 @@ def get_agent(agent_id: str):
 @admin_required
 def update_agent(agent_id: str):
     """``{"name"?, "admin"?, "active"?, "password"?}``."""
-    agent, body = agents.get_agent(agent_id), _body(http.AgentChanges)
+    agent, body = agents.get_agent(agent_id), json_body(http.AgentChanges)
     name, is_admin, active = body.get("name"), body.get("admin"), body.get("active")
     if name is not None and not isinstance(name, str):
         raise InvalidPayload("name must be a string")
@@ -137,7 +136,7 @@ def list_tokens(agent_id: str):
 @admin_required
 def create_token(agent_id: str):
     """``{"label"}`` → the plain token, this once."""
-    agent, label = agents.get_agent(agent_id), _body(http.NewToken).get("label")
+    agent, label = agents.get_agent(agent_id), json_body(http.NewToken).get("label")
     if not isinstance(label, str) or not label.strip() or len(label) > 100:
         raise InvalidPayload("label must be 1-100 characters")
     token = agents.issue_api_token(agent, label.strip())
@@ -170,7 +169,7 @@ def put_settings():
     """Sections merge into the current settings, lists replace; answers 400 with ``fields``
     (path → message) when anything is wrong, and then nothing is saved."""
     try:
-        saved = settings.update_widget_settings(_body(), online=presence.anyone_online())
+        saved = settings.update_widget_settings(json_body(), online=presence.anyone_online())
     except settings.SettingsInvalid as error:
         return jsonify({"error": error.as_dict() | {"fields": error.errors}}), 400
     _audit("settings_changed", "widget", {"via": "api"})
@@ -190,7 +189,7 @@ def patch_routing():
     """Given fields change, the others stay; 400 ``invalid_payload`` with ``fields`` when
     anything is wrong, and then nothing is saved."""
     try:
-        saved = settings.update_routing(_body())
+        saved = settings.update_routing(json_body())
     except settings.SettingsInvalid as error:
         return jsonify({"error": error.as_dict() | {"fields": error.errors}}), 400
     _audit("settings_changed", "routing", {"via": "api"} | saved)
@@ -210,7 +209,7 @@ def get_agent_routing(agent_id: str):
 def update_agent_routing(agent_id: str):
     """``{"capacity": int ≥ 1 | null}``: null follows the routing setting."""
     agent = agents.get_agent(agent_id)
-    routing.set_agent_capacity(agent, _body(http.CapacityChange).get("capacity"))
+    routing.set_agent_capacity(agent, json_body(http.CapacityChange).get("capacity"))
     _audit("agent_updated", agent.email, {"capacity": agent.capacity})
     routing.route_safely()
     return jsonify(routing.agent_routing(agent))
@@ -223,7 +222,7 @@ def list_canned():
 
 
 def _canned_fields() -> tuple[str, str, str]:
-    body = _body(http.CannedResponseFields)
+    body = json_body(http.CannedResponseFields)
     fields = [body.get(k) for k in ("shortcut", "title", "body")]
     if not all(isinstance(f, str) for f in fields):
         raise InvalidPayload("shortcut, title and body must be strings")
