@@ -7,8 +7,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, render_template, request
 
 from ..downloads import download_response
-from ..http_query import date_arg, search_from_args
+from ..http_query import json_body, parse_query, search_of
 from ..models import utcnow
+from ..schemas import http
 from ..serializers import agent_admin_dict, audit_dict, canned_response_dict, token_dict
 from ..services import agents, canned, exports, reports, routing, settings, transcripts, visitors
 from ..services.errors import InvalidPayload
@@ -18,13 +19,6 @@ from .v1 import admin_required, api_actor
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1")
 install_json_errors(bp)
-
-
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidPayload("send a JSON object")
-    return body
 
 
 # --- agents ------------------------------------------------------------------------------------
@@ -41,7 +35,7 @@ def list_agents():
 def create_agent():
     """``{"email", "name", "admin"?, "password"?}``: without a password the answer carries a
     one-time ``invite_url``."""
-    body = _body()
+    body = json_body(http.NewAgent)
     email, name = str(body.get("email") or ""), str(body.get("name") or "")
     password, is_admin = body.get("password"), body.get("admin") is True
     if password is not None and not isinstance(password, str):
@@ -66,7 +60,7 @@ def update_agent(agent_id: str):
     """``{"name"?, "admin"?, "active"?, "password"?, "capacity"?}``: all checked before anything
     changes."""
     agent = agents.get_agent(agent_id)
-    agents.update_agent(agent, _body(), actor=api_actor())
+    agents.update_agent(agent, json_body(http.AgentChanges), actor=api_actor())
     return jsonify({"agent": agent_admin_dict(agent)})
 
 
@@ -81,7 +75,7 @@ def list_tokens(agent_id: str):
 @admin_required
 def create_token(agent_id: str):
     """``{"label"}`` → the plain token, this once."""
-    agent, label = agents.get_agent(agent_id), _body().get("label")
+    agent, label = agents.get_agent(agent_id), json_body(http.NewToken).get("label")
     token, row = agents.create_token(agent, label, actor=api_actor())
     return jsonify({"token": token} | token_dict(row)), 201
 
@@ -114,7 +108,7 @@ def put_settings():
     (path → message) when anything is wrong, and then nothing is saved."""
     try:
         saved = settings.update_widget_settings(
-            _body(), online=presence.anyone_online(), actor=api_actor()
+            json_body(), online=presence.anyone_online(), actor=api_actor()
         )
     except settings.SettingsInvalid as error:
         return _invalid(error)
@@ -134,7 +128,7 @@ def patch_routing():
     """Given fields change, the others stay; 400 ``invalid_payload`` with ``fields`` when
     anything is wrong, and then nothing is saved."""
     try:
-        saved = routing.save_settings(_body(), actor=api_actor())
+        saved = routing.save_settings(json_body(), actor=api_actor())
     except settings.SettingsInvalid as error:
         return _invalid(error)
     return jsonify(saved)
@@ -152,7 +146,7 @@ def get_agent_routing(agent_id: str):
 def update_agent_routing(agent_id: str):
     """``{"capacity": int ≥ 1 | null}``: null follows the routing setting."""
     agent = agents.get_agent(agent_id)
-    changes = {"capacity": _body().get("capacity")}
+    changes = {"capacity": json_body(http.CapacityChange).get("capacity")}
     agents.update_agent(agent, changes, actor=api_actor())
     return jsonify(routing.agent_routing(agent))
 
@@ -164,7 +158,7 @@ def list_canned():
 
 
 def _canned_fields() -> tuple[str, str, str]:
-    body = _body()
+    body = json_body(http.CannedResponseFields)
     shortcut, title, text = (body.get(k) for k in ("shortcut", "title", "body"))
     if not (isinstance(shortcut, str) and isinstance(title, str) and isinstance(text, str)):
         raise InvalidPayload("shortcut, title and body must be strings")
@@ -200,8 +194,8 @@ def delete_canned(response_id: str):
 @admin_required
 def export_conversations():
     """Every conversation matching the list filters, streamed as CSV or a JSON array."""
-    fmt = request.args.get("format", "json")
-    download = exports.conversations_file(search_from_args(), fmt, actor=api_actor())
+    query = parse_query(http.ExportQuery)
+    download = exports.conversations_file(search_of(query), query.format, actor=api_actor())
     return download_response(download)
 
 
@@ -225,22 +219,16 @@ def erase_visitor(visitor_id: str):
 def get_report():
     """Figures for ``since``..``until`` (default: the last 30 days); times in seconds."""
     default_since, default_until = reports.default_period(utcnow().date())
+    period = parse_query(http.PeriodQuery)
     return jsonify(
-        reports.build_report(date_arg("since") or default_since, date_arg("until") or default_until)
+        reports.build_report(period.since or default_since, period.until or default_until)
     )
 
 
 @bp.get("/audit")
 @admin_required
 def get_audit():
-    search = reports.AuditSearch(
-        action=request.args.get("action") or None,
-        actor=request.args.get("actor") or None,
-        since=date_arg("since"),
-        until=date_arg("until"),
-        page=request.args.get("page", 1, type=int) or 1,
-        per_page=request.args.get("per_page", reports.AUDIT_PER_PAGE, type=int) or 1,
-    )
+    search = reports.AuditSearch(**parse_query(http.AuditQuery).model_dump())
     events, total = reports.search_audit(search)
     return jsonify({"items": [audit_dict(e) for e in events], "total": total, "page": search.page})
 

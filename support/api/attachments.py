@@ -14,6 +14,8 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from itsdangerous import BadSignature, SignatureExpired
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from ..http_query import json_body
+from ..schemas.http import AttachmentTypes
 from ..serializers import attachment_dict, attachment_signer, attachment_url
 from ..services import agents, attachments, conversations, visitors
 from ..services.errors import InvalidPayload, NotFound, ServiceError, Unauthorized
@@ -174,9 +176,7 @@ def get_attachment_settings():
 @admin_required
 def update_attachment_settings():
     """``{"allowed_types": [content type]}``, each one of ``known_types``."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or "allowed_types" not in body:
-        raise InvalidPayload("send a JSON object with allowed_types")
+    body = json_body(AttachmentTypes)
     attachments.save_allowed_types(body["allowed_types"], actor=api_actor())
     return jsonify(_attachment_settings())
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import functools
 
 from flask import Blueprint, g, jsonify, request
+from pydantic import ValidationError
 
 from ..downloads import download_response
-from ..http_query import search_from_args
+from ..http_query import parse_query, search_from_args
+from ..schemas.http import Credentials, TranscriptQuery
 from ..serializers import agent_dict
 from ..services import agents, conversations, exports, inbox, transcripts
 from ..services.audit import Actor
@@ -54,13 +56,14 @@ def api_actor() -> Actor:
 @bp.post("/auth/token")
 def issue_token():
     """Exchange an email and password for a bearer token (failures are throttled)."""
-    body = request.get_json(silent=True)
-    body = body if isinstance(body, dict) else {}
-    email, password = body.get("email"), body.get("password")
-    if not isinstance(email, str) or not isinstance(password, str):
+    try:
+        credentials = Credentials.model_validate(request.get_json(silent=True))
+    except ValidationError:
         # PROTOCOL §3: anything but good credentials is a 401.
-        raise Unauthorized("send a JSON object with the email and password of an agent")
-    agent = agents.sign_in(email, password, request.remote_addr or "unknown")
+        raise Unauthorized("send a JSON object with the email and password of an agent") from None
+    agent = agents.sign_in(
+        credentials.email, credentials.password, request.remote_addr or "unknown"
+    )
     token = agents.issue_api_token(agent, label="api")
     return jsonify({"token": token, "agent": agent_dict(agent, with_email=True)})
 
@@ -92,7 +95,7 @@ def get_conversation(conversation_id: str):
 @token_required
 def get_transcript(conversation_id: str):
     """A transcript as a download; the JSON carries the asking agent's own unread count."""
-    fmt = request.args.get("format", "txt")
+    fmt = parse_query(TranscriptQuery).format
     return download_response(exports.transcript_file(conversation_id, fmt, viewer=g.agent))
 
 

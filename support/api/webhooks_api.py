@@ -3,11 +3,13 @@ recent deliveries and send one again."""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
+from ..http_query import json_body
+from ..schemas.http import NewWebhook
 from ..serializers import delivery_dict, webhook_dict
 from ..services import outbox, webhooks
-from ..services.errors import InvalidPayload, NotFound
+from ..services.errors import NotFound
 from .errors import install_json_errors
 from .v1 import admin_required, api_actor
 
@@ -27,9 +29,7 @@ def list_webhooks():
 @admin_required
 def create_webhook():
     """``{"url", "events": [type]}`` → 201 with the secret, shown this once."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidPayload("send a JSON object with url and events")
+    body = json_body(NewWebhook)
     webhook = webhooks.create_webhook(body.get("url"), body.get("events"), actor=api_actor())
     return jsonify({"webhook": webhook_dict(webhook, with_secret=True)}), 201
 

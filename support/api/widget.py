@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from ..chat.payloads import VisitorProfile, describe
 from ..http_cache import add_vary, etag_of, public, public_response
 from ..origins import origin_allowed
 from ..ratelimit import limiter
+from ..schemas.base import VisitorProfile, describe
 from ..services import settings, visitors
 from ..services.presence import presence
 from .errors import error_response, install_json_errors

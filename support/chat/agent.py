@@ -10,6 +10,7 @@ from socketio.exceptions import ConnectionRefusedError  # noqa: A004 (the one py
 
 from ..origins import only_own
 from ..rooms import AGENT_NS, ALL_AGENTS, agent_room, watch_room
+from ..schemas import sockets
 from ..serializers import canned_response_dict, message_dict, visitor_detail_dict
 from ..services import (
     agents,
@@ -26,7 +27,6 @@ from ..services.agent_sockets import agent_sockets
 from ..services.errors import ServiceError, Unauthorized
 from ..services.presence import presence
 from ..services.search import Search, search_conversations
-from . import payloads
 from .base import EventNamespace, request_origins
 
 
@@ -136,7 +136,7 @@ class AgentNamespace(EventNamespace):
         return agent
 
     def on_inbox_list(self, payload):
-        data = payloads.InboxRequest.model_validate(payload)
+        data = sockets.InboxRequest.model_validate(payload)
         agent = self._agent()
         items, total = inbox.inbox_page(agent, data.view, data.page)
         return {
@@ -148,7 +148,7 @@ class AgentNamespace(EventNamespace):
 
     def on_inbox_search(self, payload):
         """The dashboard's search box: every conversation, with the API's ``q``."""
-        data = payloads.InboxSearch.model_validate(payload)
+        data = sockets.InboxSearch.model_validate(payload)
         agent = self._agent()
         search = Search(
             q=data.q, status=data.status, page=data.page, per_page=SEARCH_PAGE, sort="updated"
@@ -161,7 +161,7 @@ class AgentNamespace(EventNamespace):
         }
 
     def on_conversation_open(self, payload):
-        data = payloads.ConversationRef.model_validate(payload)
+        data = sockets.ConversationRef.model_validate(payload)
         agent = self._agent()
         conversation = conversations.get_conversation(data.conversation_id)
         join_room(watch_room(conversation.id))
@@ -176,19 +176,19 @@ class AgentNamespace(EventNamespace):
         }
 
     def on_conversation_claim(self, payload):
-        data = payloads.ConversationRef.model_validate(payload)
+        data = sockets.ConversationRef.model_validate(payload)
         agent = self._agent()
         conversation = conversations.claim(agent, data.conversation_id)
         return {"conversation": inbox.agent_view(agent, conversation)}
 
     def on_conversation_transfer(self, payload):
-        data = payloads.Transfer.model_validate(payload)
+        data = sockets.Transfer.model_validate(payload)
         agent = self._agent()
         conversation = conversations.transfer(agent, data.conversation_id, data.agent_id, data.note)
         return {"conversation": inbox.agent_view(agent, conversation)}
 
     def on_conversation_close(self, payload):
-        data = payloads.ConversationRef.model_validate(payload)
+        data = sockets.ConversationRef.model_validate(payload)
         agent = self._agent()
         conversation = conversations.close(agent, data.conversation_id)
         answer = {"conversation": inbox.agent_view(agent, conversation)}
@@ -196,13 +196,13 @@ class AgentNamespace(EventNamespace):
         return answer
 
     def on_conversation_reopen(self, payload):
-        data = payloads.ConversationRef.model_validate(payload)
+        data = sockets.ConversationRef.model_validate(payload)
         agent = self._agent()
         conversation = conversations.reopen(agent, data.conversation_id)
         return {"conversation": inbox.agent_view(agent, conversation)}
 
     def on_message_send(self, payload):
-        data = payloads.AgentMessage.model_validate(payload)
+        data = sockets.AgentMessage.model_validate(payload)
         posted = messages.send_agent_message(
             self._agent(),
             data.conversation_id,
@@ -214,14 +214,14 @@ class AgentNamespace(EventNamespace):
         return {"message": posted.message}
 
     def on_typing(self, payload):
-        data = payloads.AgentTyping.model_validate(payload)
+        data = sockets.AgentTyping.model_validate(payload)
         receipts.agent_typing(self._agent(), data.conversation_id, data.typing)
         return {}
 
     def on_conversation_viewing(self, payload):
         """The dashboard has the conversation on screen (repeated), or left it. This process
         remembers which, so a closed tab is announced as gone at once."""
-        data = payloads.AgentViewing.model_validate(payload)
+        data = sockets.AgentViewing.model_validate(payload)
         receipts.agent_viewing(self._agent(), data.conversation_id, data.viewing)
         if data.viewing:
             self.viewing[request.sid] = data.conversation_id
@@ -240,19 +240,19 @@ class AgentNamespace(EventNamespace):
             pass
 
     def on_messages_read(self, payload):
-        data = payloads.AgentReadMark.model_validate(payload)
+        data = sockets.AgentReadMark.model_validate(payload)
         receipts.mark_read_by_agent(self._agent(), data.conversation_id, data.seq)
         return {}
 
     def on_sync(self, payload):
-        data = payloads.AgentSync.model_validate(payload)
+        data = sockets.AgentSync.model_validate(payload)
         self._agent()
         conversation = conversations.get_conversation(data.conversation_id)
         messages = conversations.messages_after(conversation, data.after_seq, include_private=True)
         return {"messages": [message_dict(m) for m in messages]}
 
     def on_presence_set(self, payload):
-        data = payloads.PresenceRequest.model_validate(payload)
+        data = sockets.PresenceRequest.model_validate(payload)
         agent = self._agent()
         presence.set_status(agent.id, agent.name, data.status)
         if data.status == "online":
@@ -260,11 +260,11 @@ class AgentNamespace(EventNamespace):
         return {}
 
     def on_presence_list(self, payload):
-        payloads.Empty.model_validate(payload)
+        sockets.Empty.model_validate(payload)
         self._agent()
         return {"agents": presence.snapshot()}
 
     def on_canned_list(self, payload):
-        payloads.Empty.model_validate(payload)
+        sockets.Empty.model_validate(payload)
         self._agent()
         return {"responses": [canned_response_dict(r) for r in canned.list_responses()]}

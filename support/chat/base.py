@@ -11,9 +11,9 @@ from pydantic import ValidationError
 
 from ..extensions import db
 from ..safe_json import MALFORMED_EVENT
+from ..schemas.base import describe
 from ..services.errors import InvalidPayload, ServiceError
 from .gate import origins_seen
-from .payloads import describe
 
 log = logging.getLogger(__name__)
 

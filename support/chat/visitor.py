@@ -8,11 +8,12 @@ from socketio.exceptions import ConnectionRefusedError  # noqa: A004 (the one py
 
 from ..origins import all_allowed
 from ..rooms import VISITOR_NS, visitor_room
+from ..schemas import sockets
+from ..schemas.base import VisitorProfile
 from ..serializers import conversation_dict, message_dict, public_conversation, visitor_dict
 from ..services import conversations, mail, messages, receipts, routing, visitors
 from ..services.errors import Unauthorized
 from ..services.visitor_budget import spend_event, typing_coalescer
-from . import payloads
 from .base import EventNamespace, request_origins
 
 
@@ -70,7 +71,7 @@ class VisitorNamespace(EventNamespace):
         spend_event(self.identities.get(request.sid) or "unknown", request.event["message"])  # type: ignore[attr-defined]  # set by Flask-SocketIO
 
     def on_conversation_get(self, payload):
-        payloads.Empty.model_validate(payload)
+        sockets.Empty.model_validate(payload)
         self._spend()
         conversation = conversations.current_conversation(self._visitor())
         if conversation is None:
@@ -85,7 +86,7 @@ class VisitorNamespace(EventNamespace):
     def on_message_send(self, payload):
         """The hot path: the visitor's id (known since connect) is all it needs; the message's
         transaction refuses a visitor erased since."""
-        data = payloads.VisitorMessage.model_validate(payload)
+        data = sockets.VisitorMessage.model_validate(payload)
         posted = messages.send_visitor_message(
             self._visitor_id(), data.client_id, data.body, data.attachment_ids
         )
@@ -97,19 +98,19 @@ class VisitorNamespace(EventNamespace):
         return {"message": posted.message, "conversation": conversation}
 
     def on_typing(self, payload):
-        data = payloads.Typing.model_validate(payload)
+        data = sockets.Typing.model_validate(payload)
         if typing_coalescer.worth_announcing(self.identities.get(request.sid), data.typing):
             receipts.visitor_typing(self._visitor(), data.typing)
         return {}
 
     def on_messages_read(self, payload):
-        data = payloads.ReadMark.model_validate(payload)
+        data = sockets.ReadMark.model_validate(payload)
         self._spend()
         receipts.mark_read_by_visitor(self._visitor(), data.seq)
         return {}
 
     def on_sync(self, payload):
-        data = payloads.SyncRequest.model_validate(payload)
+        data = sockets.SyncRequest.model_validate(payload)
         self._spend()
         conversation = conversations.current_conversation(self._visitor())
         if conversation is None:
@@ -118,7 +119,7 @@ class VisitorNamespace(EventNamespace):
         return {"messages": [message_dict(m) for m in messages]}
 
     def on_visitor_update(self, payload):
-        data = payloads.VisitorProfile.model_validate(payload)
+        data = VisitorProfile.model_validate(payload)
         self._spend()
         visitor = visitors.update_visitor(
             self._visitor(),
@@ -128,14 +129,14 @@ class VisitorNamespace(EventNamespace):
         return {"visitor": visitor_dict(visitor)}
 
     def on_conversation_rate(self, payload):
-        data = payloads.Rating.model_validate(payload)
+        data = sockets.Rating.model_validate(payload)
         self._spend()
         conversation = conversations.rate(self._visitor(), data.rating, data.comment)
         return {"conversation": conversation_dict(conversation)}
 
     def on_transcript_email(self, payload):
         """ "Email me this conversation": the current conversation's public transcript."""
-        data = payloads.TranscriptRequest.model_validate(payload)
+        data = sockets.TranscriptRequest.model_validate(payload)
         visitor = self._visitor()
         mail.request_transcript(visitor, conversations.current_conversation(visitor), data.email)
         return {}

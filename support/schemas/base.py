@@ -1,9 +1,10 @@
-"""Payload schemas of the socket events (PROTOCOL §4), strict: a wrong type is an error, never
-coerced. Shared with the HTTP API where the same fields appear."""
+"""What every schema builds on: the strict base model, the field types (text without NUL
+characters, bodies, client ids, seqs, ids, pages) and the visitor profile that both the widget's
+HTTP call and the ``visitor:update`` event take."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -12,7 +13,6 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
-    model_validator,
 )
 
 MAX_BODY = 4000
@@ -61,6 +61,8 @@ Id = Annotated[str, Field(min_length=1, max_length=64)]
 MAX_ATTACHMENTS = 5
 OptionalBody = Annotated[str, AfterValidator(_optional_body)]
 AttachmentIds = Annotated[list[Id], Field(max_length=MAX_ATTACHMENTS)]
+Page = Annotated[int, Field(ge=1, le=1_000_000)]
+Email = Annotated[Text, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
 
 
 class Payload(BaseModel):
@@ -69,111 +71,16 @@ class Payload(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore")
 
 
-class Empty(Payload):
-    pass
-
-
-class WithAttachments(Payload):
-    """A message body that may be empty when the message carries attachments (uploaded first,
-    named here by id)."""
-
-    body: OptionalBody = ""
-    attachment_ids: AttachmentIds = []
-
-    @model_validator(mode="after")
-    def _not_empty(self):
-        if not self.body.strip() and not self.attachment_ids:
-            raise ValueError("body must not be empty")
-        return self
-
-
-class VisitorMessage(WithAttachments):
-    client_id: ClientId
-
-
-class Typing(Payload):
-    typing: bool
-
-
-class ReadMark(Payload):
-    seq: Seq
-
-
-class SyncRequest(Payload):
-    after_seq: Seq
-
-
 class VisitorProfile(Payload):
     """Visitor details, from ``POST /api/widget/visitors`` and ``visitor:update``."""
 
     name: Annotated[Text, Field(max_length=100)] | None = None
-    email: Annotated[Text, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    email: Email | None = None
     hash: Annotated[Text, Field(max_length=128)] | None = None
     page_url: Annotated[Text, Field(max_length=2000)] | None = None
     referrer: Annotated[Text, Field(max_length=2000)] | None = None
     locale: Annotated[Text, Field(max_length=35)] | None = None
     timezone: Annotated[Text, Field(max_length=64), AfterValidator(_known_time_zone)] | None = None
-
-
-class TranscriptRequest(Payload):
-    """``transcript:email``: where to send it (default: the visitor's own address)."""
-
-    email: Annotated[Text, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
-
-
-class Rating(Payload):
-    rating: Annotated[int, Field(ge=1, le=5)]
-    comment: Annotated[Text, Field(max_length=1000)] | None = None
-
-
-Page = Annotated[int, Field(ge=1, le=1_000_000)]
-
-
-class InboxRequest(Payload):
-    view: Literal["unassigned", "mine", "open", "closed"]
-    page: Page = 1
-
-
-class InboxSearch(Payload):
-    """The dashboard's search box: the API's ``q``, every conversation the agent may see."""
-
-    q: Annotated[Text, Field(min_length=1, max_length=200)]
-    status: Literal["open", "closed"] | None = None
-    page: Page = 1
-
-
-class ConversationRef(Payload):
-    conversation_id: Id
-
-
-class Transfer(ConversationRef):
-    agent_id: Id
-    note: Annotated[Text, Field(max_length=500)] | None = None
-
-
-class AgentMessage(WithAttachments, ConversationRef):
-    client_id: ClientId
-    private: bool = False
-
-
-class AgentTyping(ConversationRef):
-    typing: bool
-
-
-class AgentViewing(ConversationRef):
-    viewing: bool
-
-
-class AgentReadMark(ConversationRef):
-    seq: Seq
-
-
-class AgentSync(ConversationRef):
-    after_seq: Seq
-
-
-class PresenceRequest(Payload):
-    status: Literal["online", "away"]
 
 
 def describe(error: ValidationError) -> str:
