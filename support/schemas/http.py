@@ -127,6 +127,7 @@ class AuditQuery(Query):
 
 # --- JSON bodies ---------------------------------------------------------------------------------
 
+
 def _long_enough(password: str) -> str:
     """The service's own rule and words, so the API answers the same whichever checks first."""
     if len(password) < MIN_PASSWORD_LENGTH:
