@@ -209,7 +209,31 @@ def _lean_http_protocol():
         wbufsize = CONNECTION_BUFFER_BYTES
         rbufsize = CONNECTION_BUFFER_BYTES
 
+        def get_environ(self):
+            if self.headers.get("Upgrade", "").lower() == "websocket":
+                _drop_buffers_for_websocket(self)
+            return super().get_environ()
+
     return LeanHttpProtocol
+
+
+UPGRADE_WRITE_BUFFER_BYTES = 256
+
+
+def _drop_buffers_for_websocket(protocol) -> None:
+    """A WebSocket upgrade is the last request of its connection: eventlet's WebSocket reads
+    and writes the raw socket from the handshake on, and the connection closes when it ends.
+    Its HTTP buffers would only hold 4 KB for the socket's whole life, so the request line and
+    headers (already read) are the last thing read through them. What is left: no read buffer
+    (the upgrade has no body) and a small write buffer for a refused upgrade's answer, which
+    goes straight through it; a refused upgrade now closes the connection too."""
+    connection = protocol.connection
+    old_read, old_write = protocol.rfile, protocol.wfile
+    protocol.rfile = connection.makefile("rb", 0)
+    protocol.wfile = connection.makefile("wb", UPGRADE_WRITE_BUFFER_BYTES)
+    protocol.close_connection = 1
+    old_write.close()  # nothing was written to it yet
+    old_read.close()
 
 
 class _EventletServer:
