@@ -210,9 +210,13 @@ def _lean_http_protocol():
         rbufsize = CONNECTION_BUFFER_BYTES
 
         def get_environ(self):
-            if self.headers.get("Upgrade", "").lower() == "websocket":
+            upgrade = self.headers.get("Upgrade", "").lower() == "websocket"
+            if upgrade:
                 _drop_buffers_for_websocket(self)
-            return super().get_environ()
+            environ = super().get_environ()
+            if upgrade:
+                _drop_parsed_headers(self, environ)
+            return environ
 
     return LeanHttpProtocol
 
@@ -234,6 +238,28 @@ def _drop_buffers_for_websocket(protocol) -> None:
     protocol.close_connection = 1
     old_write.close()  # nothing was written to it yet
     old_read.close()
+
+
+class _HeadersLeft:
+    """The request headers eventlet still reads once the environ is built (``Connection``
+    for the response, ``X-Forwarded-For`` for its access log), by lower-cased name."""
+
+    __slots__ = ("_values",)
+    KEPT = ("connection", "x-forwarded-for")
+
+    def __init__(self, headers) -> None:
+        self._values = {name: headers.get(name) for name in self.KEPT if name in headers}
+
+    def get(self, name: str, default=None):
+        return self._values.get(name.lower(), default)
+
+
+def _drop_parsed_headers(protocol, environ: dict) -> None:
+    """A WebSocket keeps its request for its whole life; its headers are in the environ
+    (``HTTP_*``), so the parsed message and eventlet's raw copy (``headers_raw``, which nothing
+    reads) would be two more copies per socket."""
+    environ.pop("headers_raw", None)
+    protocol.headers = _HeadersLeft(protocol.headers)
 
 
 class _EventletServer:
