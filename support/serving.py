@@ -209,7 +209,57 @@ def _lean_http_protocol():
         wbufsize = CONNECTION_BUFFER_BYTES
         rbufsize = CONNECTION_BUFFER_BYTES
 
+        def get_environ(self):
+            upgrade = self.headers.get("Upgrade", "").lower() == "websocket"
+            if upgrade:
+                _drop_buffers_for_websocket(self)
+            environ = super().get_environ()
+            if upgrade:
+                _drop_parsed_headers(self, environ)
+            return environ
+
     return LeanHttpProtocol
+
+
+UPGRADE_WRITE_BUFFER_BYTES = 256
+
+
+def _drop_buffers_for_websocket(protocol) -> None:
+    """A WebSocket upgrade is the last request of its connection: eventlet's WebSocket reads
+    and writes the raw socket from the handshake on, and the connection closes when it ends.
+    Its HTTP buffers would only hold 4 KB for the socket's whole life, so the request line and
+    headers (already read) are the last thing read through them. What is left: no read buffer
+    (the upgrade has no body) and a small write buffer for a refused upgrade's answer, which
+    goes straight through it; a refused upgrade now closes the connection too."""
+    connection = protocol.connection
+    old_read, old_write = protocol.rfile, protocol.wfile
+    protocol.rfile = connection.makefile("rb", 0)
+    protocol.wfile = connection.makefile("wb", UPGRADE_WRITE_BUFFER_BYTES)
+    protocol.close_connection = 1
+    old_write.close()  # nothing was written to it yet
+    old_read.close()
+
+
+class _HeadersLeft:
+    """The request headers eventlet still reads once the environ is built (``Connection``
+    for the response, ``X-Forwarded-For`` for its access log), by lower-cased name."""
+
+    __slots__ = ("_values",)
+    KEPT = ("connection", "x-forwarded-for")
+
+    def __init__(self, headers) -> None:
+        self._values = {name: headers.get(name) for name in self.KEPT if name in headers}
+
+    def get(self, name: str, default=None):
+        return self._values.get(name.lower(), default)
+
+
+def _drop_parsed_headers(protocol, environ: dict) -> None:
+    """A WebSocket keeps its request for its whole life; its headers are in the environ
+    (``HTTP_*``), so the parsed message and eventlet's raw copy (``headers_raw``, which nothing
+    reads) would be two more copies per socket."""
+    environ.pop("headers_raw", None)
+    protocol.headers = _HeadersLeft(protocol.headers)
 
 
 class _EventletServer:
