@@ -5,7 +5,8 @@ whatever else runs. This script holds one modest open-loop rate (the same load: 
 over the processes, one agent on the first) for a while and reports the CPU time per message of
 each server process and of Redis, from ``/proc``; with
 ``--profile`` it also records each server process with py-spy (collapsed stacks, one file per
-process) for ``bench/profile_summary.py``-style reading.
+process, for speedscope or ``flamegraph.pl``; py-spy counts a process waiting in ``epoll`` as
+busy, so leave out the stacks ending in ``Hub.do_poll`` before taking shares).
 
     .venv/bin/python bench/relay_cpu.py --targets postgres,postgres-2proc --rate 100 --duration 20
     .venv/bin/python bench/relay_cpu.py --targets postgres-2proc --profile /tmp/prof

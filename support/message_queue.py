@@ -99,6 +99,22 @@ class QueuedRedisManager(socketio.RedisManager):
             self.server.sleep(0.01)
         return True
 
+    def _handle_emit(self, message: dict) -> None:
+        """Deliver an emit to this process's sockets, unless none of them is in its rooms:
+        python-socketio would build the packet first and find nobody to send it to, which is
+        the usual case here (a visitor's room on the process the visitor is not on)."""
+        if self._anyone_here(message.get("namespace") or "/", message.get("room")):
+            super()._handle_emit(message)
+
+    def _anyone_here(self, namespace: str, room: Any) -> bool:
+        """Whether a socket of this process is in ``room`` (a name, a list of names, or None
+        for the whole namespace) of ``namespace``."""
+        rooms = self.rooms.get(namespace)
+        if not rooms:
+            return False
+        wanted = room if isinstance(room, (list, tuple)) else [room]
+        return any(rooms.get(name) for name in wanted)
+
     def _listen(self):
         """Every message from the other processes, a batch unpacked into its messages (which
         ``PubSubManager._thread`` then handles one by one, as it always has)."""
