@@ -77,7 +77,10 @@ def receive(args) -> None:
     deadline = time.monotonic() + 60
     while seen["n"] < wanted and time.monotonic() < deadline:
         eventlet.sleep(0.01)
-    print(f"receiver {(cpu() - start) * 1000 / args.messages:.3f} ms/message", flush=True)
+    cost = (cpu() - start) * 1000 / args.messages
+    print(f"receiver {cost:.3f} ms/message ({seen['n']} of {wanted} emits)", flush=True)
+    if seen["n"] != wanted:
+        sys.exit(f"the receiver got {seen['n']} of the {wanted} emits")
 
 
 def send(args) -> None:
@@ -122,7 +125,7 @@ def main() -> int:
         assert receiver.stdout.readline().strip() == "ready"
         subprocess.run([*common, "--role", "send"], check=True)
         print(receiver.stdout.read().strip(), flush=True)
-        receiver.wait()
+        return receiver.wait()
     return 0
 
 
