@@ -20,7 +20,9 @@ callback, in the order this process made them (one publisher, first in first out
 outage is retried and logged as before. What changes: the emitting handler no longer waits for
 Redis, and a process stopped gracefully publishes what it still has queued (``flush``) before it
 exits. A process killed outright can lose the last few milliseconds of queued emits, as it could
-before lose an emit between its commit and its publish: the clients catch up with ``sync``.
+before lose an emit between its commit and its publish: the clients catch up with ``sync``. While
+Redis does not answer at all, emits for the other processes wait in this queue (in memory)
+instead of every emitting handler waiting for Redis.
 """
 
 from __future__ import annotations
