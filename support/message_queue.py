@@ -10,9 +10,11 @@ Redis (``docs/performance.md``, "Two processes").
 ``QueuedRedisManager`` changes only how the publishing is done. Emits still reach this process's
 sockets at once, exactly as before; what goes to the other processes is put on a local queue,
 and one publisher task sends everything queued at that moment as a single Redis message (a
-``batch`` of the usual messages, in order). The two emits of one stored message therefore cost
-one publish, and under load many messages share one. The other processes unpack a batch and
-handle each message as python-socketio always has (same rooms, same skip of their own host).
+``batch`` of the usual messages, in order, led by the sender's id so that the sender, to which
+Redis sends its own messages back, skips them undecoded). The two emits of one stored message
+therefore cost one publish, and under load many messages share one. The other processes unpack
+a batch and handle each message as python-socketio always has (same rooms, same skip of their
+own host).
 
 What stays the same: an ack still means committed (the publish happens after the commit, as
 before, and was never part of the ack); every process receives every emit, disconnect and
@@ -82,7 +84,9 @@ class QueuedRedisManager(socketio.RedisManager):
         """Publish queued messages, one Redis message per batch, forever."""
         while True:
             batch = self._take_batch(outbox)
-            message = batch[0] if len(batch) == 1 else {"method": BATCH, "messages": batch}
+            # The sender first, so that a process can skip its own batches undecoded (Redis
+            # sends every subscriber, the sender too, everything published).
+            message = {"host_id": self.host_id, "method": BATCH, "messages": batch}
             try:
                 super()._publish(message)  # retries once, logs and gives up on failure
             except Exception:  # the publisher must outlive any one bad message
@@ -120,7 +124,10 @@ class QueuedRedisManager(socketio.RedisManager):
     def _listen(self):
         """Every message from the other processes, a batch unpacked into its messages (which
         ``PubSubManager._thread`` then handles one by one, as it always has)."""
+        own = self.json.dumps({"host_id": self.host_id})[:-1].encode()  # '{"host_id": "…"'
         for raw in super()._listen():
+            if isinstance(raw, bytes) and raw.startswith(own):
+                continue  # this process's own batch: nothing in it is for this process
             try:
                 data = self.json.loads(raw)
             except Exception:
