@@ -10,7 +10,16 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, http_cache, http_guard, log_safety, realtime, safe_json, static_files
+from . import (
+    cli,
+    http_cache,
+    http_guard,
+    log_safety,
+    message_queue,
+    realtime,
+    safe_json,
+    static_files,
+)
 from .admin.views import bp as admin_bp
 from .api import admin_api, health, v1, webhooks_api, widget
 from .api import attachments as attachments_api
@@ -106,11 +115,15 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "dashboard.login"
     login_manager.user_loader(agents.load_session_agent)
+    queue = app.config.get("MESSAGE_QUEUE") or None
+    channel = app.config.get("MESSAGE_QUEUE_CHANNEL") or "flask-socketio"
+    manager = message_queue.client_manager(queue, channel)
     socketio.init_app(
         app,
         async_mode=_async_mode(app),
-        message_queue=app.config.get("MESSAGE_QUEUE") or None,
-        channel=app.config.get("MESSAGE_QUEUE_CHANNEL") or "flask-socketio",
+        message_queue=queue,
+        channel=channel,
+        **({"client_manager": manager} if manager else {}),
         cors_allowed_origins="*",  # each namespace checks origins itself (PROTOCOL §1)
         max_http_buffer_size=MAX_FRAME_BYTES,
         ping_interval=20,

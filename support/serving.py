@@ -9,7 +9,8 @@ On SIGTERM (or SIGINT) a process behind a load balancer must leave without losin
 3. it closes every Engine.IO connection at the transport level (not a Socket.IO "server
    disconnect", which would tell clients not to come back), so clients reconnect elsewhere and
    resync; events that raced in are finished too;
-4. it takes its agents' connections out of the shared presence, and exits with status 0.
+4. it takes its agents' connections out of the shared presence, publishes what it still has
+   queued for the other processes (``support.message_queue``), and exits with status 0.
 
 Each step is bounded by ``SUPPORT_SHUTDOWN_TIMEOUT`` seconds (default 20), so a stuck request
 cannot keep a deploy waiting forever.
@@ -378,6 +379,7 @@ def shut_down(socketio, server, timeout: float, reason: str) -> None:
     _close_transports(eio)
     inflight.wait_idle(deadline)
     _leave_presence()
+    _flush_message_queue(socketio, deadline)
     server.wait_stopped(deadline - time.monotonic())
     log.info("%s: stopped", reason)
 
@@ -393,6 +395,14 @@ def _close_transports(eio) -> None:
         except Exception:  # a half-closed socket must not stop the others from closing
             log.exception("could not close a connection")
     eio.sockets.clear()
+
+
+def _flush_message_queue(socketio, deadline: float) -> None:
+    """Publish what is still queued for the other processes (``support.message_queue``: emits
+    leave for Redis from a queue), including the presence change just made."""
+    flush = getattr(socketio.server.manager, "flush", None)
+    if flush is not None and not flush(max(deadline - time.monotonic(), 0.5)):
+        log.warning("some Socket.IO messages for the other processes were not published")
 
 
 def _leave_presence() -> None:

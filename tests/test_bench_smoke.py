@@ -51,3 +51,22 @@ def test_an_idle_visitor_socket_costs_less_memory_than_on_the_bare_stack():
     assert result["still_connected"] == 1000
     assert result["kb_per_socket"] < 50, result
     assert result["healthz_ms"]["p99"] < 1000, result
+
+
+@pytest.mark.parametrize("manager", ["plain", "queued"])
+def test_pubsub_cost_bench_measures_both_ends_of_the_message_queue(manager):
+    """``bench/pubsub_cost.py`` (two processes on one Redis channel) reports both sides, and
+    every emit the sender made reached the receiver (it exits non-zero otherwise)."""
+    from tests.helpers import require_redis
+
+    require_redis()
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "pubsub_cost.py"), "--manager", manager]
+        + ["--messages", "50", "--rate", "200"],
+        check=True,
+        timeout=120,
+        capture_output=True,
+        text=True,
+    )
+    assert "sender" in done.stdout, done.stdout + done.stderr
+    assert "(100 of 100 emits)" in done.stdout, done.stdout + done.stderr

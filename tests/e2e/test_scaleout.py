@@ -66,6 +66,44 @@ def test_chat_both_ways_across_processes(pair, clients):
     visitor.wait_for("messages:read", lambda r: r["by"] == "agent" and r["seq"] == 1)
 
 
+def test_a_visitor_and_its_agents_on_different_processes_receive_every_message(pair, clients):
+    """Emits for the other process leave in batches (``support.message_queue``): a burst of
+    messages from a tab on A reaches the visitor's other tab on B and agents on both, each
+    message once and in order, and a reply from B reaches both tabs."""
+    here = clients(pair.a.visitor(name="Tabs"))
+    there = clients(pair.b.visitor(token=here.token))
+    agent_a, agent_b = clients(pair.a.agent("alice")), clients(pair.b.agent("bob"))
+    first = here.ok("message:send", {"client_id": "t0", "body": "first"})
+    conversation_id = first["conversation"]["id"]
+
+    burst = [f"t{n}" for n in range(1, 9)]
+    senders = [
+        threading.Thread(target=here.ok, args=("message:send", {"client_id": c, "body": c}))
+        for c in burst
+    ]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join()
+    wanted = {"t0", *burst}
+    for client in (there, agent_a, agent_b):
+        helpers.wait_until(
+            lambda client=client: (
+                wanted <= {m["client_id"] for m in client.received("message:new")}
+            ),
+            what="every message on every socket",
+        )
+        mine = [m for m in client.received("message:new") if m["client_id"] in wanted]
+        assert len(mine) == len(wanted)  # each once
+        assert [m["seq"] for m in mine] == sorted(m["seq"] for m in mine)  # in order
+
+    reply = agent_b.ok(
+        "message:send", {"conversation_id": conversation_id, "client_id": "r1", "body": "hi"}
+    )["message"]
+    for tab in (here, there):  # bob on B now owns the conversation; both tabs hear him
+        tab.wait_for("message:new", lambda m: m["id"] == reply["id"])
+
+
 def test_concurrent_claims_on_both_processes_leave_one_owner(pair, clients):
     claimants = {
         "alice": clients(pair.a.agent("alice")),
