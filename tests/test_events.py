@@ -189,6 +189,17 @@ def test_a_rolled_back_change_publishes_nothing(recorded):
     assert recorded.take() == []
 
 
+def test_an_event_recorded_before_any_sql_is_dropped_by_a_rollback(recorded):
+    """A rollback of a transaction that had run no SQL yet still drops what was recorded."""
+    visitor = new_visitor()
+    db.session.commit()
+    events.record(db.session, events.QueuePosition(visitor.id, position=3))
+    db.session.rollback()
+    visitor.name = "Renamed"
+    db.session.commit()
+    assert recorded.take() == []
+
+
 # --- the kinds and their publishers ------------------------------------------------------------
 
 
