@@ -160,7 +160,7 @@ export function clearMessages(conversationId = null) {
 }
 
 export function setConversation(c) {
-  if (!c) return;
+  if (!c || isOlder(c, state.conversation)) return;
   if (state.conversation && state.conversation.id !== c.id) clearMessages(c.id);
   else if (!state.timeline.size) state.timeline.reset(c.id);
   state.conversation = c;
@@ -171,6 +171,22 @@ export function setConversation(c) {
     b.setAttribute("aria-pressed", String(c.rating === i + 1));
   });
   renderStatus();
+}
+
+/**
+ * Answers can cross events: a `conversation:get` answered just before an agent closed the
+ * conversation may arrive after the `conversation:updated` that closed it. The server stamps
+ * every change in `updated_at` (ISO 8601, so strings compare in time order): an older state of
+ * the same conversation is ignored instead of undoing what was already shown.
+ */
+function isOlder(c, current) {
+  return !!(
+    current &&
+    current.id === c.id &&
+    c.updated_at &&
+    current.updated_at &&
+    c.updated_at < current.updated_at
+  );
 }
 
 /**
