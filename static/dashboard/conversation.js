@@ -1,6 +1,7 @@
 /* The open conversation: opening it (from the inbox, the address or a notification), its
  * header with the claim / transfer / close / reopen actions, resuming it after a reconnect,
  * and telling the server how far the agent has read. */
+import { isStale } from "../shared/client/freshness.js";
 import { $, hideAlert, showAlert, visitorName } from "./dom.js";
 import { announceViewing, leaveConversation } from "./colleagues.js";
 import { focusComposerIfOpen, renderComposer, resetComposer } from "./composer.js";
@@ -188,7 +189,7 @@ function act(event, payload) {
       if (state.openId) openConversation(state.openId);
       return null;
     }
-    if (ack.conversation && ack.conversation.id === state.openId) {
+    if (ack.conversation?.id === state.openId && !isStale(ack.conversation, state.conv)) {
       state.conv = ack.conversation;
       remember(ack.conversation);
       renderHeader();

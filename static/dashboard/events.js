@@ -1,6 +1,6 @@
 /* What the server pushes on the /agent socket, and what each event changes. Events are
  * hints: after a reconnect the inbox is listed again and the open conversation synced. */
-import { FAILED, PENDING } from "../shared/client/index.js";
+import { FAILED, PENDING, isStale } from "../shared/client/index.js";
 import { hideBanner, onOutbox, outbox, showBanner, socket } from "./connection.js";
 import { colleagueSeen, viewingChanged } from "./colleagues.js";
 import { loadCanned } from "./canned.js";
@@ -70,7 +70,7 @@ function conversationUpdated(conv) {
     if (past.id === conv.id) state.history[i] = conv;
     return past.id === conv.id;
   });
-  if (conv.id === state.openId) {
+  if (conv.id === state.openId && !isStale(conv, state.conv)) {
     state.conv = conv;
     renderHeader();
     renderTranscript();

@@ -3,6 +3,7 @@
  * Messages enter through addMessage (one at a time) or showSynced (a sync answer already in the
  * timeline); the shared core dedupes them, so each is drawn once. */
 
+import { isStale } from "../shared/client/freshness.js";
 import { receive } from "../shared/client/receive.js";
 import { ADDED, DUPLICATE } from "../shared/client/timeline.js";
 import { el, linkify, node } from "./dom.js";
@@ -160,7 +161,7 @@ export function clearMessages(conversationId = null) {
 }
 
 export function setConversation(c) {
-  if (!c || isOlder(c, state.conversation)) return;
+  if (!c || isStale(c, state.conversation)) return;
   if (state.conversation && state.conversation.id !== c.id) clearMessages(c.id);
   else if (!state.timeline.size) state.timeline.reset(c.id);
   state.conversation = c;
@@ -171,22 +172,6 @@ export function setConversation(c) {
     b.setAttribute("aria-pressed", String(c.rating === i + 1));
   });
   renderStatus();
-}
-
-/**
- * Answers can cross events: a `conversation:get` answered just before an agent closed the
- * conversation may arrive after the `conversation:updated` that closed it. The server stamps
- * every change in `updated_at` (ISO 8601, so strings compare in time order): an older state of
- * the same conversation is ignored instead of undoing what was already shown.
- */
-function isOlder(c, current) {
-  return !!(
-    current &&
-    current.id === c.id &&
-    c.updated_at &&
-    current.updated_at &&
-    c.updated_at < current.updated_at
-  );
 }
 
 /**

@@ -18,6 +18,10 @@
  *   AckTimeoutError (error.code === "timeout"), TIMEOUT = "timeout", DEFAULT_TIMEOUT_MS,
  *   errorAck(code, message), normalizeAck(ack)
  *
+ * freshness.js
+ *   isStale(next, current) -> bool   `next` is an older state (by updated_at) of the same
+ *       conversation as `current`: an answer that crossed a newer event; ignore it
+ *
  * outbox.js: the unsent-message queue
  *   new Outbox({socket, event = "message:send", timeoutMs, idPrefix, onChange(item),
  *               onAck(item, ack)})
@@ -77,3 +81,4 @@ export { FAILED, Outbox, PAYLOAD_FIELDS, PENDING, SENT } from "./outbox.js";
 export { ADDED, DUPLICATE, FOREIGN, Timeline } from "./timeline.js";
 export { fillGaps, resync } from "./resync.js";
 export { receive } from "./receive.js";
+export { isStale } from "./freshness.js";
