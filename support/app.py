@@ -38,6 +38,7 @@ from .safe_json import SafeJSONProvider
 from .services import agent_sockets, agents, attachments, outbound
 from .services import mail as mail_service
 from .services import presence as presence_service
+from .widget import views as widget_views
 from .widget.mail_links import bp as mail_links_bp
 from .widget.views import bp as widget_bp
 
@@ -118,6 +119,8 @@ def _init_extensions(app: Flask) -> None:
     queue = app.config.get("MESSAGE_QUEUE") or None
     channel = app.config.get("MESSAGE_QUEUE_CHANNEL") or "flask-socketio"
     manager = message_queue.client_manager(queue, channel)
+    # Right in front of Flask: Socket.IO's middleware and the others wrap it from here on.
+    _answer_page_views_before_flask(app)
     socketio.init_app(
         app,
         async_mode=_async_mode(app),
@@ -142,6 +145,18 @@ def _init_extensions(app: Flask) -> None:
     outbound.init_app(app)
 
 
+def _answer_page_views_before_flask(app: Flask) -> None:
+    """The widget's config and frame, which every page view of an embedding site asks for,
+    answered without Flask's request machinery (``http_cache.PublicAnswers``)."""
+    with app.app_context():
+        engine = db.engine
+    answers = http_cache.PublicAnswers(app.wsgi_app, app.config)
+    answers.add("/api/widget/config", widget.config_before_flask(app, engine))
+    answers.add("/widget/frame", widget_views.frame_before_flask(app, engine))
+    app.wsgi_app = answers  # type: ignore[method-assign]
+    app.extensions["support.public_answers"] = answers
+
+
 def _register_http(app: Flask) -> None:
     for blueprint in (
         health.bp,
@@ -164,6 +179,6 @@ def _register_http(app: Flask) -> None:
 
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        for name, value in http_cache.SECURITY_HEADERS:
+            response.headers.setdefault(name, value)
         return response

@@ -14,10 +14,16 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
+from collections.abc import Callable, Iterable
 
 import brotli
 from flask import Response, request
 
+# Every response gets these unless its view set them (``app.security_headers``).
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+)
 MAX_KEPT_BODIES = 64  # compressed bodies kept (a few configs and frames, in every encoding)
 ENCODINGS = ("br", "gzip")  # the server's preference when a browser accepts both
 _REFUSED = ("q=0", "q=0.0", "q=0.00", "q=0.000")
@@ -147,3 +153,82 @@ def public(view):
     session (no cookie, no ``Vary: Cookie``), so shared caches may keep it."""
     view.support_public = True
     return view
+
+
+# --- answered before Flask ----------------------------------------------------------------------
+
+Answer = tuple[str, list[tuple[str, str]], bytes]  # WSGI status, headers, body
+
+
+def public_answer(
+    environ: dict,
+    body: bytes,
+    content_type: str,
+    max_age: int,
+    etag: str,
+    extra_headers: Iterable[tuple[str, str]] = (),
+    late_headers: Iterable[tuple[str, str]] = (),
+    also_vary: str = "",
+) -> Answer:
+    """What ``public_response``, Werkzeug and the after-request hooks make of a GET, built
+    without them: the same status, headers in the same order, and body. ``late_headers`` are
+    those a blueprint's hook appends (CORS), which then adds ``also_vary`` to ``Vary``;
+    ``content_type`` is as Werkzeug completes it (``; charset=utf-8`` for text). A 304 loses
+    the body and its headers, as Werkzeug strips them."""
+    headers = [
+        ("ETag", f'W/"{etag}"'),
+        ("Cache-Control", f"public, max-age={max_age}"),
+        ("Vary", f"Accept-Encoding, {also_vary}" if also_vary else "Accept-Encoding"),
+        *extra_headers,
+    ]
+    if etag_matches(environ.get("HTTP_IF_NONE_MATCH", ""), etag):
+        status, body = "304 NOT MODIFIED", b""
+    else:
+        status = "200 OK"
+        encoding = accepted_encoding(environ.get("HTTP_ACCEPT_ENCODING", ""))
+        if encoding:
+            body = _compressed.get(etag, encoding, body)
+            headers.append(("Content-Encoding", encoding))
+        headers += [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+    headers += late_headers
+    names = {name for name, _ in headers}
+    headers += [header for header in SECURITY_HEADERS if header[0] not in names]
+    return status, headers, body
+
+
+class PublicAnswers:
+    """WSGI middleware right in front of Flask (inside every other middleware): answers the
+    public GETs every page view of an embedding site makes (the widget's config and frame)
+    from what their views keep (body, ETag, compressed copies, the settings' snapshot), as
+    WhiteNoise answers static files. Flask's request machinery and this app's extensions cost
+    about 60 µs per request, more than these answers themselves (docs/performance.md).
+
+    An answer function returns None when it cannot answer exactly as the view would (the
+    settings' snapshot is stale and must be read again in an app context, the page is not
+    rendered yet); the request then goes to Flask, as do other methods (HEAD, the CORS
+    preflight), requests with cookies (an agent's session: Flask's hooks may read it) and all
+    requests while ``TRUSTED_HOSTS`` is set (Flask refuses other hosts)."""
+
+    def __init__(self, wsgi_app, config) -> None:
+        self.wsgi_app, self.config = wsgi_app, config
+        self.answers: dict[str, Callable[[dict], Answer | None]] = {}
+
+    def add(self, path: str, answer: Callable[[dict], Answer | None]) -> None:
+        self.answers[path] = answer
+
+    def __call__(self, environ, start_response):
+        answer_for = self.answers.get(environ.get("PATH_INFO", ""))
+        if answer_for is not None and self._plain(environ):
+            answer = answer_for(environ)
+            if answer is not None:
+                status, headers, body = answer
+                start_response(status, headers)
+                return [body]
+        return self.wsgi_app(environ, start_response)
+
+    def _plain(self, environ: dict) -> bool:
+        return (
+            environ.get("REQUEST_METHOD") == "GET"
+            and "HTTP_COOKIE" not in environ
+            and self.config.get("TRUSTED_HOSTS") is None
+        )

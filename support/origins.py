@@ -27,7 +27,12 @@ def _clean(origin: str) -> str:
 
 def is_own(origin: str) -> bool:
     """The origin of this server itself, as the request reached it."""
-    return urlsplit(_clean(origin)).netloc == request.host
+    return is_own_for(origin, request.host)
+
+
+def is_own_for(origin: str, host: str) -> bool:
+    """``origin`` is the server's own, reached as ``host`` (the request's ``Host``)."""
+    return urlsplit(_clean(origin)).netloc == host
 
 
 def only_own(origins: Iterable[str]) -> bool:
@@ -40,7 +45,13 @@ def all_allowed(origins: Iterable[str], *, snapshot: bool = False) -> bool:
     allowed = allowed_origins(snapshot=snapshot)
     if allowed is None:
         return True
-    return all(is_own(origin) or _clean(origin) in allowed for origin in origins)
+    host = request.host
+    return all(passes(origin, allowed, host) for origin in origins)
+
+
+def passes(origin: str, allowed: list[str] | None, host: str) -> bool:
+    """The rule itself, for a request that reached this server as ``host``."""
+    return allowed is None or is_own_for(origin, host) or _clean(origin) in allowed
 
 
 def origin_allowed(origin: str, *, snapshot: bool = False) -> bool:

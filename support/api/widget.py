@@ -6,8 +6,10 @@ these from their own pages, so answers carry CORS headers for them."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
+from werkzeug.wsgi import get_host
 
-from ..http_cache import add_vary, etag_of, public, public_response
+from .. import origins
+from ..http_cache import Answer, add_vary, etag_of, public, public_answer, public_response
 from ..origins import origin_allowed
 from ..ratelimit import limiter
 from ..schemas.base import VisitorProfile, describe
@@ -33,16 +35,18 @@ def _cors_origin() -> str | None:
 def add_cors_headers(response):
     origin = _cors_origin()
     if origin:
-        response.headers.extend(  # new headers: no need to look for earlier ones
-            [
-                ("Access-Control-Allow-Origin", origin),
-                ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
-                ("Access-Control-Allow-Headers", "Content-Type"),
-                ("Access-Control-Max-Age", "600"),
-            ]
-        )
+        response.headers.extend(cors_headers(origin))  # new headers: no need to look first
         add_vary(response, "Origin")
     return response
+
+
+def cors_headers(origin: str) -> list[tuple[str, str]]:
+    return [
+        ("Access-Control-Allow-Origin", origin),
+        ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
+        ("Access-Control-Allow-Headers", "Content-Type"),
+        ("Access-Control-Max-Age", "600"),
+    ]
 
 
 @bp.route("/config", methods=["GET", "OPTIONS"])
@@ -54,20 +58,51 @@ def config():
     if request.method == "OPTIONS":
         return "", 204
     document = settings.public_widget_config(online=presence.anyone_online(), snapshot=True)
-    body, etag = _serialized(document)
+    body, etag = _serialized(document, current_app.json)
     return public_response(body, "application/json", CONFIG_MAX_AGE, etag=etag)
+
+
+def config_before_flask(app, engine):
+    """``config``'s GET answer for ``http_cache.PublicAnswers``, exactly as the view and the
+    hooks above give it, from the settings' snapshot while it is fresh (else None: the view
+    reads the settings again)."""
+
+    def answer(environ: dict) -> Answer | None:
+        stored = settings.fresh_widget_settings(engine)
+        if stored is None:
+            return None
+        document = settings.public_config_of(stored, presence.anyone_online())
+        body, etag = _serialized(document, app.json)
+        origin = environ.get("HTTP_ORIGIN")
+        cors = []
+        if origin:
+            allowed = settings.allowed_origins_of(stored, app.config["ALLOWED_ORIGINS"])
+            if origins.passes(origin, allowed, get_host(environ)):
+                cors = cors_headers(origin)
+        return public_answer(
+            environ,
+            body,
+            "application/json",
+            CONFIG_MAX_AGE,
+            etag,
+            late_headers=cors,
+            also_vary="Origin" if cors else "",
+        )
+
+    return answer
 
 
 _last_config: tuple[dict | None, bytes, str] = (None, b"", "")
 
 
-def _serialized(document: dict) -> tuple[bytes, str]:
-    """The JSON body and ETag of ``document``, kept while it does not change (nearly every
-    page view asks for the same one; comparing is cheaper than serializing and hashing)."""
+def _serialized(document: dict, json) -> tuple[bytes, str]:
+    """The JSON body and ETag of ``document`` (``json``: the app's JSON provider), kept while
+    it does not change (nearly every page view asks for the same one; comparing is cheaper
+    than serializing and hashing)."""
     global _last_config
     last, body, etag = _last_config
     if document != last:
-        body = current_app.json.dumps(document).encode()
+        body = json.dumps(document).encode()
         etag = etag_of(body)
         _last_config = (document, body, etag)
     return body, etag

@@ -91,7 +91,7 @@ def save_widget_settings(values: dict, *, online: bool = False, actor: Actor | N
     row.value = copy.deepcopy(values)
     row.updated_at = utcnow()
     merged = _merge(DEFAULT_WIDGET, values)
-    events.record(db.session, events.SettingsChanged(_public_config(merged, online)))
+    events.record(db.session, events.SettingsChanged(public_config_of(merged, online)))
     write(actor, "settings_changed", "widget", {"brand": merged["brand"]["name"]})
     db.session.commit()
     _snapshots.pop(db.engine, None)
@@ -108,11 +108,20 @@ def widget_settings_snapshot() -> dict:
     request. The process that saves new settings sees them at once, others within a second.
     Callers must not change the returned document."""
     engine = db.engine
-    read_at, value = _snapshots.get(engine, (0.0, None))
-    now = time.monotonic()
-    if value is None or now - read_at > SNAPSHOT_SECONDS:
+    value = fresh_widget_settings(engine)
+    if value is None:
         value = widget_settings()
-        _snapshots[engine] = (now, value)
+        _snapshots[engine] = (time.monotonic(), value)
+    return value
+
+
+def fresh_widget_settings(engine) -> dict | None:
+    """``engine``'s snapshot when it was read at most ``SNAPSHOT_SECONDS`` ago, else None.
+    Needs neither a query nor an app context, so it serves the page views answered before
+    Flask (``http_cache.PublicAnswers``); a stale snapshot is read again by Flask's views."""
+    read_at, value = _snapshots.get(engine, (0.0, None))
+    if value is None or time.monotonic() - read_at > SNAPSHOT_SECONDS:
+        return None
     return value
 
 
@@ -121,6 +130,11 @@ def allowed_origins(default: str, *, snapshot: bool = False) -> list[str] | None
     ``SUPPORT_ALLOWED_ORIGINS``, used until an admin sets a list. ``snapshot``: from
     ``widget_settings_snapshot`` (public page-view paths)."""
     document = widget_settings_snapshot() if snapshot else widget_settings()
+    return allowed_origins_of(document, default)
+
+
+def allowed_origins_of(document: dict, default: str) -> list[str] | None:
+    """``allowed_origins`` of a settings document already read."""
     stored = document.get("allowed_origins")
     raw = stored if stored is not None else default
     if isinstance(raw, str):
@@ -135,10 +149,10 @@ def allowed_origins(default: str, *, snapshot: bool = False) -> list[str] | None
 def public_widget_config(online: bool, *, snapshot: bool = False) -> dict:
     """What ``GET /api/widget/config`` answers (PROTOCOL §3), plus layout and hours.
     ``snapshot``: from ``widget_settings_snapshot`` (the page-view path)."""
-    return _public_config(widget_settings_snapshot() if snapshot else widget_settings(), online)
+    return public_config_of(widget_settings_snapshot() if snapshot else widget_settings(), online)
 
 
-def _public_config(settings: dict, agents_online: bool) -> dict:
+def public_config_of(settings: dict, agents_online: bool) -> dict:
     """The public config; chat is online while an agent is and business hours allow."""
     online = chat_online(agents_online, settings["hours"])
     return {

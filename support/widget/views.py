@@ -12,8 +12,9 @@ import functools
 
 from flask import Blueprint, Response, current_app, render_template
 
-from ..http_cache import etag_of, public, public_response
+from ..http_cache import Answer, etag_of, public, public_answer, public_response
 from ..origins import allowed_origins
+from ..services import settings
 
 bp = Blueprint("widget", __name__)
 
@@ -78,8 +79,35 @@ def frame() -> Response:
         "text/html",
         FRAME_MAX_AGE,
         etag=_frame_etag(html, policy),
-        extra_headers={"Content-Security-Policy": policy, "Referrer-Policy": "no-referrer"},
+        extra_headers=dict(_frame_headers(policy)),
     )
+
+
+def _frame_headers(policy: str) -> list[tuple[str, str]]:
+    return [("Content-Security-Policy", policy), ("Referrer-Policy", "no-referrer")]
+
+
+def frame_before_flask(app, engine):
+    """``frame``'s GET answer for ``http_cache.PublicAnswers``, exactly as the view gives it,
+    once the page is rendered and while the settings' snapshot is fresh (else None: the view
+    renders the page, reads the settings again)."""
+
+    def answer(environ: dict) -> Answer | None:
+        stored = settings.fresh_widget_settings(engine)
+        html = app.extensions.get("support.frame_html")
+        if stored is None or html is None or app.jinja_env.auto_reload:
+            return None
+        policy = frame_policy(settings.allowed_origins_of(stored, app.config["ALLOWED_ORIGINS"]))
+        return public_answer(
+            environ,
+            html,
+            "text/html; charset=utf-8",
+            FRAME_MAX_AGE,
+            _frame_etag(html, policy),
+            extra_headers=_frame_headers(policy),
+        )
+
+    return answer
 
 
 @bp.get("/demo")
