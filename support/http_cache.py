@@ -219,12 +219,21 @@ class PublicAnswers:
     def __call__(self, environ, start_response):
         answer_for = self.answers.get(environ.get("PATH_INFO", ""))
         if answer_for is not None and self._plain(environ):
-            answer = answer_for(environ)
+            answer = self._answer(answer_for, environ)
             if answer is not None:
                 status, headers, body = answer
                 start_response(status, headers)
                 return [body]
         return self.wsgi_app(environ, start_response)
+
+    @staticmethod
+    def _answer(answer_for, environ: dict) -> Answer | None:
+        """A failure (the presence store unreachable, a broken setting) is left to Flask, which
+        meets it again and answers and logs it as it does for every view."""
+        try:
+            return answer_for(environ)
+        except Exception:
+            return None
 
     def _plain(self, environ: dict) -> bool:
         return (

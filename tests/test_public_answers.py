@@ -154,3 +154,11 @@ def test_nothing_is_answered_in_front_of_flask_while_trusted_hosts_are_set(app, 
     app.config["TRUSTED_HOSTS"] = ["support.example"]
     assert call(app.wsgi_app, CONFIG)[0].startswith("400")  # Flask refuses the host
     assert reaching_flask == [CONFIG, CONFIG]
+
+
+def test_a_failure_is_answered_by_flask_as_for_any_view(app, answers, reaching_flask):
+    app.config["ALLOWED_ORIGINS"] = 5  # a broken setting: reading the list fails
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # answered as in production, not raised
+    status, headers, body = call(app.wsgi_app, CONFIG, Origin="https://shop.example")
+    assert status.startswith("500") and reaching_flask == [CONFIG]
+    assert (status, headers, body) == call(answers.wsgi_app, CONFIG, Origin="https://shop.example")
