@@ -349,7 +349,10 @@ def run(app, host: str, port: int) -> None:
         return
     track_events(socketio)
     if mode == "eventlet":
+        from . import lean_websocket  # imports eventlet and engineio: only once patched
+
         ping_on_timers()
+        lean_websocket.install()
     freeze_startup_heap()
     stop = _StopFlag()
     stop.install()
