@@ -1,25 +1,29 @@
-"""eventlet only: an Engine.IO WebSocket without a writer greenlet of its own.
+"""eventlet only: an Engine.IO WebSocket that waits in no greenlet of its own.
 
-python-engineio (4.15) gives every WebSocket a writer greenlet that waits on the socket's
-packet queue for the connection's whole life. Under eventlet a waiting greenlet keeps a copy
-of its C stack and a page of its own Python frame stack, so 10,000 idle sockets paid tens of
-megabytes to wait for packets that come every 20 seconds (docs/performance.md, "Idle
-sockets").
+An idle WebSocket used to hold two parked greenlets (docs/performance.md, "Idle sockets"):
+engineio's writer, waiting on the socket's packet queue, and the connection's own, blocked in
+``recv`` some 33 Python frames deep beneath eventlet's HTTP server, the WSGI middlewares and
+eventlet's WebSocket. Under eventlet a parked greenlet keeps a copy of its C stack and the
+pages of its own Python frame stack, so 10,000 idle sockets paid hundreds of megabytes to wait.
 
-Here, once a socket is on WebSocket, its queue is replaced by an ``Outbox``: ``put`` appends
-the packet and, if no write is under way, spawns a short-lived greenlet that writes what is
-queued, in order, and ends. So
+1. **No writer greenlet.** Once a socket is on WebSocket its queue is replaced by an
+   ``Outbox``: ``put`` appends the packet and, if no write is under way, spawns a short-lived
+   greenlet that writes what is queued, in order, and ends. So packets leave in the order they
+   were put (one writer at a time, first in first out), as with engineio's queue; ``put``
+   never blocks and never writes itself, so it is safe from a hub timer (the pings of
+   ``serving.ping_on_timers``) and a broadcast never waits for one slow client; ``None`` (what
+   ``Socket.close`` puts) and a failed write close the WebSocket, as engineio's writer did;
+   ``join`` (``close(wait=True)``) waits until what was put is written.
+2. **The reads go on in a fresh, shallow greenlet** and the request's deep one ends: the
+   handler returns without eventlet's closing frame, and our HTTP protocol
+   (``serving._lean_http_protocol``) ends the request without closing the connection; the
+   reading greenlet sends the closing frame and closes the connection when the session ends,
+   as eventlet did after the handler. Past ``serving.MAX_CONNECTIONS`` such WebSockets a new
+   one reads in its request's greenlet, as before (they no longer count in eventlet's pool).
 
-- packets leave in the order they were put (one writer at a time, first in first out), as
-  with engineio's queue;
-- ``put`` never blocks and never writes itself, so it is safe from a hub timer (the pings of
-  ``serving.ping_on_timers``) and a broadcast never waits for one slow client;
-- ``None`` (what ``Socket.close`` puts) and a failed write close the WebSocket, as engineio's
-  writer did; ``join`` (``close(wait=True)``) waits until what was put is written.
-
-``_websocket_handler`` below is engineio's ``Socket._websocket_handler`` with its writer
-replaced by the outbox and nothing else changed (the upgrade's probe, the packets queued for
-polling before the upgrade, the read loop, the close at the end). engineio's writer also
+``_websocket_handler`` and ``_read_loop`` are engineio's ``Socket._websocket_handler`` with
+only these two changes (the upgrade's probe, the packets queued for polling before the
+upgrade, the read loop and the close at the end are as they were). engineio's writer also
 closed a socket on which nothing was sent for ping interval + ping timeout; the server's
 monitor (``check_ping_timeout``) closes a socket whose ping went unanswered, and the read
 timeout a client that sends nothing, so that rule only ever duplicated them.
@@ -33,6 +37,7 @@ from __future__ import annotations
 import eventlet
 import eventlet.event
 from engineio import exceptions, packet
+from eventlet import greenio
 
 ENGINEIO_VERSION = "4.15.1"
 
@@ -153,6 +158,25 @@ def _websocket_handler(self, ws):  # noqa: C901  (engineio's function, kept as i
 
     self.server.logger.info("%s: Upgrade to websocket successful", self.sid)
 
+    if _detach(ws):
+        # instead of reading on in this (deep) greenlet: a fresh one reads, this one ends
+        eventlet.spawn_n(_read_detached, self, ws, websocket_wait)
+    else:
+        _read_loop(self, ws, websocket_wait)
+    return []
+
+
+def _read_detached(self, ws, websocket_wait) -> None:
+    """The read loop in a greenlet of its own, then what eventlet's WebSocket and HTTP server
+    did once the handler had returned: the closing frame, the close."""
+    try:
+        _read_loop(self, ws, websocket_wait)
+    finally:
+        _end(ws)
+
+
+def _read_loop(self, ws, websocket_wait) -> None:
+    """engineio's read loop and the end of the Engine.IO session."""
     while True:
         p = None
         try:
@@ -186,7 +210,44 @@ def _websocket_handler(self, ws):  # noqa: C901  (engineio's function, kept as i
     self.queue.join()  # engineio: writer_task.join()
     self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_CLOSE)
 
-    return []
+
+def _no_closing_frame(ignore_send_errors=False, close_data=None) -> None:
+    """Stands in for ``ws._send_closing_frame`` while the WebSocket outlives its handler."""
+
+
+class _Detached:
+    """How many WebSockets outlive their request. They no longer count in eventlet's pool of
+    connections (``serving.MAX_CONNECTIONS``), so they have a cap of their own, the same:
+    past it a WebSocket reads in its request's greenlet, as before."""
+
+    count = 0
+
+
+def _detach(ws) -> bool:
+    """Let the handler return while the WebSocket lives on (False: at the cap, it does not):
+    eventlet's ``WebSocketWSGI`` sends the closing frame when its handler returns (not now: an
+    instance attribute hides the method until ``_end``), and the HTTP server closes the
+    connection when its request ends (not now: ``serving.WEBSOCKET_DETACHED``, set on the
+    connection, tells our protocol to leave it open)."""
+    from .serving import MAX_CONNECTIONS, WEBSOCKET_DETACHED
+
+    if _Detached.count >= MAX_CONNECTIONS:
+        return False
+    _Detached.count += 1
+    ws._send_closing_frame = _no_closing_frame
+    setattr(ws.socket, WEBSOCKET_DETACHED, True)
+    return True
+
+
+def _end(ws) -> None:
+    """What eventlet did after the handler: send the closing frame, shut and close."""
+    _Detached.count -= 1
+    del ws._send_closing_frame
+    try:
+        ws._send_closing_frame(True)
+    finally:
+        greenio.shutdown_safe(ws.socket)
+        ws.socket.close()
 
 
 def install() -> None:

@@ -9,6 +9,7 @@ hands each message to a thread of its own, so the order it records is not the wi
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 import time
@@ -183,3 +184,46 @@ def test_a_socket_upgraded_from_polling_gets_everything_in_order(server):
         agent.close()
         if ws is not None:
             ws.close()
+
+
+def _open_fds(server) -> int:
+    return len(os.listdir(f"/proc/{server.process.pid}/fd"))
+
+
+def _wait_for_fds(server, at_most: int) -> int:
+    deadline = time.monotonic() + 10
+    while _open_fds(server) > at_most and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return _open_fds(server)
+
+
+def _visitor_socket(server, token: str):
+    url = server.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    ws = websocket.create_connection(url, timeout=10)
+    assert ws.recv().startswith("0")
+    ws.send("40/visitor," + json.dumps({"token": token}))
+    assert ws.recv().startswith("40/visitor,")
+    return ws
+
+
+@pytest.mark.parametrize("closed_by", ["client", "server"])
+def test_a_websocket_connection_is_closed_when_the_socket_ends(server, closed_by):
+    """The WebSocket's reads go on in a greenlet of their own after its request has ended
+    (``lean_websocket``), which closes the connection at the end: whether the client goes
+    away or the server ends the session (here on the client's Engine.IO CLOSE), the server's
+    file descriptors come back."""
+    token = server.new_visitor()["token"]
+    before = _open_fds(server)
+    sockets = [_visitor_socket(server, token) for _ in range(20)]
+    assert _open_fds(server) >= before + 18  # (a kept-alive HTTP connection may have gone)
+    for ws in sockets:
+        if closed_by == "client":
+            ws.close()
+        else:
+            ws.send("1")  # Engine.IO CLOSE: the server closes the WebSocket
+    if closed_by == "server":
+        for ws in sockets:
+            with pytest.raises(websocket.WebSocketConnectionClosedException):
+                while True:
+                    ws.recv()
+    assert _wait_for_fds(server, before + 2) <= before + 2
