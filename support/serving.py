@@ -219,7 +219,39 @@ def _lean_http_protocol():
                 _drop_parsed_headers(self, environ)
             return environ
 
+        def finish(self):
+            if getattr(self.connection, WEBSOCKET_DETACHED, False):
+                _leave_connection_open(self)
+            else:
+                super().finish()
+
     return LeanHttpProtocol
+
+
+WEBSOCKET_DETACHED = "support_websocket_detached"  # an attribute set on the connection
+
+
+class _HandedOver:
+    """Stands in for a connection eventlet's server must no longer shut or close."""
+
+    def shutdown(self, *_args) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _leave_connection_open(protocol) -> None:
+    """A WebSocket that outlives its request (``lean_websocket``: its reads go on in a greenlet
+    of its own, which closes the connection at its end): end the request, not the connection.
+    eventlet's server closes ``conn_state[1]`` when the request's greenlet ends."""
+    import http.server
+
+    try:
+        http.server.BaseHTTPRequestHandler.finish(protocol)  # its HTTP files, not the socket
+    except OSError:
+        pass
+    protocol.conn_state[1] = _HandedOver()
 
 
 UPGRADE_WRITE_BUFFER_BYTES = 256
@@ -342,14 +374,17 @@ def run(app, host: str, port: int) -> None:
     """Serve ``app`` until stopped; on SIGTERM/SIGINT, stop gracefully (see the module doc)."""
     from .extensions import socketio
 
-    raise_connection_cap()
+    raise_connection_cap(2 * MAX_CONNECTIONS)  # and as many WebSockets (lean_websocket)
     mode = socketio.async_mode
     if mode not in ("eventlet", "gevent"):
         socketio.run(app, host=host, port=port, log_output=False, allow_unsafe_werkzeug=True)
         return
     track_events(socketio)
     if mode == "eventlet":
+        from . import lean_websocket  # imports eventlet and engineio: only once patched
+
         ping_on_timers()
+        lean_websocket.install()
     freeze_startup_heap()
     stop = _StopFlag()
     stop.install()
