@@ -102,6 +102,7 @@ class Draft:
     now: datetime = field(default_factory=utcnow)
     created: bool = False  # a visitor's first message opened the conversation
     message_id: str = field(default_factory=new_id)
+    counted: bool = False  # counted towards the sender's rate limit (visitors)
 
     @property
     def kind(self) -> str | bool:
@@ -228,7 +229,25 @@ def send_visitor_message(visitor_id: str, client_id: str, body: str, attachment_
     ``client_id`` returns the stored message and counts towards no limit; past the limit
     nothing is stored (``RateLimited``); an erased visitor cannot post (``Unauthorized``)."""
     sender = Sender("visitor", visitor_id)
-    return _post(Draft(sender, client_id, body, attachment_ids=tuple(attachment_ids or ())))
+    draft = Draft(sender, client_id, body, attachment_ids=tuple(attachment_ids or ()))
+    if _count_before_writing():
+        stored = stored_message(sender, client_id)
+        if stored is not None:
+            return stored
+        _count_towards_limit(draft)
+    return _post(draft)
+
+
+def _count_before_writing() -> bool:
+    """Whether a visitor's message is counted towards their limit before its transaction
+    writes (after a resend check of its own) rather than inside it, after the write.
+
+    Inside is one statement less, and on PostgreSQL it only holds the conversation's row lock
+    meanwhile. On SQLite the write holds the database's one write lock, and counting may yield
+    to other green threads (the limiter's Redis round trip, or the thread its in-memory storage
+    starts), which would then wait for that lock inside C, stopping the whole process: so on
+    SQLite with a limit set, the count comes first, as it always did."""
+    return db.engine.dialect.name == "sqlite" and limiter.limits("visitor_messages")
 
 
 def send_agent_message(
@@ -366,9 +385,13 @@ def _count_towards_limit(draft: Draft) -> None:
     """A visitor's new message counts towards their limit, checked once the write has shown it
     is no resend (a resend counts towards no limit) and before the commit (past the limit,
     nothing is stored: ``_post`` rolls back). Each hit is counted before its commit, so
-    concurrent messages cannot slip past the limit together."""
-    if draft.kind == "visitor" and not limiter.allow("visitor_messages", draft.sender.id):
-        raise RateLimited("too many messages; wait a moment and try again")
+    concurrent messages cannot slip past the limit together. Counted once, even when the
+    transaction is tried again; on SQLite with a limit set, already before the transaction
+    (``_count_before_writing``)."""
+    if draft.kind == "visitor" and not draft.counted:
+        draft.counted = True
+        if not limiter.allow("visitor_messages", draft.sender.id):
+            raise RateLimited("too many messages; wait a moment and try again")
 
 
 def _open_conversation(connection, draft: Draft):
