@@ -44,6 +44,10 @@ class RateLimiter:
         channel = app.config.get("MESSAGE_QUEUE_CHANNEL") or "flask-socketio"
         return storage.storage_from_string(queue, key_prefix=f"support:{channel}:limits")
 
+    def limits(self, name: str) -> bool:
+        """Whether ``name`` has a limit at all (``0`` in the config means none)."""
+        return self._limits.get(name) is not None and self._strategy is not None
+
     def allow(self, name: str, key: str) -> bool:
         """Count one hit of ``name`` for ``key``; False once the limit is spent."""
         limit = self._limits.get(name)

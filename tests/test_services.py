@@ -10,7 +10,15 @@ import pytest
 
 from support.extensions import db
 from support.models import Conversation, Message, Visitor, utcnow
-from support.services import agents, conversations, inbox, receipts, transcripts, visitors
+from support.services import (
+    agents,
+    conversations,
+    inbox,
+    messages,
+    receipts,
+    transcripts,
+    visitors,
+)
 from support.services.errors import AlreadyAssigned, ConversationClosed, Forbidden, RateLimited
 
 
@@ -184,6 +192,57 @@ def test_rate_limit_counts_only_stored_messages(app, ctx):
     with pytest.raises(RateLimited):
         conversations.post_visitor_message(visitor, "3", "c")
     assert db.session.query(Message).count() == 2
+
+
+def test_a_resend_past_the_rate_limit_is_answered_with_the_stored_message(app, ctx):
+    from support.ratelimit import limiter
+
+    app.config["LIMIT_VISITOR_MESSAGES"] = "1/minute"
+    limiter.init_app(app)
+    visitor = new_visitor()
+    first, _ = conversations.post_visitor_message(visitor, "1", "a")
+    with pytest.raises(RateLimited):
+        conversations.post_visitor_message(visitor, "2", "b")
+    again, _ = conversations.post_visitor_message(visitor, "1", "a")
+    assert again.id == first.id
+    assert db.session.query(Message).count() == 1
+
+
+def test_concurrent_messages_cannot_pass_the_rate_limit_together(app, ctx):
+    """The limit is counted before each commit, so a burst is cut at the limit."""
+    from support.ratelimit import limiter
+
+    app.config["LIMIT_VISITOR_MESSAGES"] = "3/minute"
+    limiter.init_app(app)
+    visitor_id = new_visitor().id
+    conversations.post_visitor_message(visitors.visitor_by_id(visitor_id), "open", "hi")
+
+    def send(i):
+        return messages.send_visitor_message(visitor_id, f"burst-{i}", "hello").message["seq"]
+
+    results, errors = in_threads(app, 8, send)
+    assert sorted(r for r in results if r is not None) == [2, 3]
+    assert len(errors) == 6 and all(isinstance(e, RateLimited) for e in errors)
+    conversation = db.session.scalars(db.select(Conversation)).one()
+    assert conversation.last_seq == 3
+
+
+def test_racing_duplicates_in_an_open_conversation_store_one(app, ctx):
+    """The seq update and the insert (one statement on PostgreSQL) of twins racing: the unique
+    (sender, client_id) index refuses all but one, whose stored message answers the others,
+    and their seq updates are undone with them."""
+    visitor_id = new_visitor().id
+    conversations.post_visitor_message(visitors.visitor_by_id(visitor_id), "open", "hi")
+
+    def send(i):
+        posted = messages.send_visitor_message(visitor_id, "twin", "hello")
+        return posted.message["id"], posted.message["seq"]
+
+    results, errors = in_threads(app, 8, send)
+    assert not errors
+    assert len(set(results)) == 1 and results[0][1] == 2
+    assert sorted(db.session.scalars(db.select(Message.seq))) == [1, 2]
+    assert db.session.scalars(db.select(Conversation)).one().last_seq == 2
 
 
 def test_read_marks_move_forward_only_and_count_unread_per_agent(ctx):

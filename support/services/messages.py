@@ -8,11 +8,16 @@ message is one transaction:
    (preview, last message time, unread count) in one statement, which also returns everything
    the conversation's JSON needs (the visitor's and the assignee's names come from scalar
    subqueries). On PostgreSQL it takes the row lock that keeps ``seq`` gapless under concurrent
-   senders; SQLite has one writer at a time anyway. A visitor without an open conversation gets
-   one (``INSERT … RETURNING``), guarded by the one-open-conversation index, and marked
-   ``offline`` when live chat was off at that moment.
-2. ``INSERT`` of the message; the unique index on (sender, ``client_id``) makes it exactly-once.
-   A conflict rolls everything back (the seq too) and answers with the stored message.
+   senders; SQLite has one writer at a time anyway. A visitor's update also checks that the
+   ``client_id`` is new, so a resend matches no row and is answered with the stored message
+   without a write. A visitor without an open conversation gets one (``INSERT … RETURNING``),
+   guarded by the one-open-conversation index, and marked ``offline`` when live chat was off
+   at that moment.
+2. ``INSERT`` of the message; the unique index on (sender, ``client_id``) makes it exactly-once,
+   racing duplicates included. A conflict rolls everything back (the seq too) and answers with
+   the stored message. On PostgreSQL steps 1 and 2 are one statement (a data-modifying CTE):
+   one round trip. A visitor's new message then counts towards their rate limit; past it, the
+   transaction is rolled back and nothing is stored.
 3. The sender's uploads named by ``attachment_ids`` are linked to the message (refusing the whole
    message when one is not theirs to send), and an agent's first reply to an unassigned
    conversation claims it (a conditional update: of two agents replying at once one wins).
@@ -29,7 +34,19 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, literal_column, select, update
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    String,
+    Table,
+    Text,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from .. import events
@@ -84,6 +101,13 @@ class Draft:
     agent: Agent | None = None  # the sending agent (claiming on first reply names it)
     now: datetime = field(default_factory=utcnow)
     created: bool = False  # a visitor's first message opened the conversation
+    message_id: str = field(default_factory=new_id)
+    counted: bool = False  # counted towards the sender's rate limit (visitors)
+
+    @property
+    def kind(self) -> str | bool:
+        """Which seq statement stores it: ``"visitor"``, or an agent's ``private`` flag."""
+        return "visitor" if self.sender.type == "visitor" else self.private
 
 
 # --- the statements, built once ----------------------------------------------------------------
@@ -111,9 +135,17 @@ _PUBLIC_INBOX: dict[str, Any] = {
     "last_message_at": bindparam("p_now"),
 }
 
+STORED_ID = select(_messages.c.id).where(
+    _messages.c.sender_type == bindparam("p_type"),
+    _messages.c.sender_id == bindparam("p_sender"),
+    _messages.c.client_id == bindparam("p_client"),
+)
+# A resend matches no row: the resend check is folded into the seq update (one statement less;
+# ``_without_open_conversation`` tells a resend from a visitor without an open conversation).
 VISITOR_SEQ = (
     update(_conversations)
-    .where(_c.visitor_id == bindparam("p_visitor"), _c.status == "open")
+    .where(_c.visitor_id == bindparam("p_sender"), _c.status == "open")
+    .where(~STORED_ID.exists())
     .values(**_NEXT_SEQ, **_PUBLIC_INBOX, unread_by_agents=_c.unread_by_agents + 1)
     .returning(*_RETURNING)
 )
@@ -144,11 +176,49 @@ CLAIM_ON_REPLY = (
 )
 VISITOR_EXISTS = select(_visitors.c.id).where(_visitors.c.id == bindparam("p_visitor"))
 INSERT_MESSAGE = insert(_messages)
-STORED_ID = select(_messages.c.id).where(
-    _messages.c.sender_type == bindparam("p_type"),
-    _messages.c.sender_id == bindparam("p_sender"),
-    _messages.c.client_id == bindparam("p_client"),
-)
+
+
+def _with_insert(seq_update, sender_name):
+    """PostgreSQL: the seq update and the message's ``INSERT`` as one statement (a
+    data-modifying CTE), so a message is one round trip instead of two. The insert takes the
+    conversation and the seq from the update's row; no row updated, nothing inserted. A
+    duplicate (sender, client_id) fails the whole statement, the seq update with it."""
+    seq = seq_update.cte("seq")
+    row = select(
+        bindparam("p_id", type_=String),
+        seq.c.id,
+        seq.c.last_seq,
+        bindparam("p_client", type_=String),
+        bindparam("p_type", type_=String),
+        bindparam("p_sender", type_=String),
+        sender_name(seq),
+        bindparam("p_body", type_=Text),
+        bindparam("p_private", type_=Boolean),
+        bindparam("p_now", type_=DateTime),
+    )
+    message = insert(_messages).from_select(_MESSAGE_COLUMNS, row).cte("message")
+    return select(seq).add_cte(message)
+
+
+_MESSAGE_COLUMNS = [
+    "id",
+    "conversation_id",
+    "seq",
+    "client_id",
+    "sender_type",
+    "sender_id",
+    "sender_name",
+    "body",
+    "private",
+    "created_at",
+]
+_AGENT_NAME = bindparam("p_sender_name", type_=String)
+SEQ = {"visitor": VISITOR_SEQ, False: AGENT_SEQ[False], True: AGENT_SEQ[True]}
+SEQ_AND_INSERT = {
+    "visitor": _with_insert(VISITOR_SEQ, lambda seq: seq.c.visitor_name),
+    False: _with_insert(AGENT_SEQ[False], lambda seq: _AGENT_NAME),
+    True: _with_insert(AGENT_SEQ[True], lambda seq: _AGENT_NAME),
+}
 
 
 # --- posting -----------------------------------------------------------------------------------
@@ -159,12 +229,25 @@ def send_visitor_message(visitor_id: str, client_id: str, body: str, attachment_
     ``client_id`` returns the stored message and counts towards no limit; past the limit
     nothing is stored (``RateLimited``); an erased visitor cannot post (``Unauthorized``)."""
     sender = Sender("visitor", visitor_id)
-    stored = stored_message(sender, client_id)
-    if stored is not None:
-        return stored
-    if not limiter.allow("visitor_messages", visitor_id):
-        raise RateLimited("too many messages; wait a moment and try again")
-    return _post(Draft(sender, client_id, body, attachment_ids=tuple(attachment_ids or ())))
+    draft = Draft(sender, client_id, body, attachment_ids=tuple(attachment_ids or ()))
+    if _count_before_writing():
+        stored = stored_message(sender, client_id)
+        if stored is not None:
+            return stored
+        _count_towards_limit(draft)
+    return _post(draft)
+
+
+def _count_before_writing() -> bool:
+    """Whether a visitor's message is counted towards their limit before its transaction
+    writes (after a resend check of its own) rather than inside it, after the write.
+
+    Inside is one statement less, and on PostgreSQL it only holds the conversation's row lock
+    meanwhile. On SQLite the write holds the database's one write lock, and counting may yield
+    to other green threads (the limiter's Redis round trip, or the thread its in-memory storage
+    starts), which would then wait for that lock inside C, stopping the whole process: so on
+    SQLite with a limit set, the count comes first, as it always did."""
+    return db.engine.dialect.name == "sqlite" and limiter.limits("visitor_messages")
 
 
 def send_agent_message(
@@ -194,6 +277,15 @@ def send_agent_message(
     return _post(draft)
 
 
+class _Resent(Exception):
+    """The message was stored before (a visitor's resend, found by the seq update matching no
+    row): its transaction ends without a write, and the stored message is the answer."""
+
+    def __init__(self, stored: Posted) -> None:
+        super().__init__("already stored")
+        self.stored = stored
+
+
 def _post(draft: Draft) -> Posted:
     """Run the transaction until it commits. When a unique index refuses it, either a twin of
     this message (same sender and client_id) committed first, and that stored message is the
@@ -201,6 +293,9 @@ def _post(draft: Draft) -> Posted:
     for _ in range(TRIES):
         try:
             return _store(draft)
+        except _Resent as resent:
+            db.session.rollback()
+            return resent.stored
         except IntegrityError:
             db.session.rollback()
             stored = stored_message(draft.sender, draft.client_id)
@@ -212,32 +307,91 @@ def _post(draft: Draft) -> Posted:
             if stored is not None:
                 return _same_conversation(draft, stored)
             raise
+        except RateLimited:
+            db.session.rollback()  # the seq and the message go with it: nothing is stored
+            raise
     raise RuntimeError("could not store the message after repeated conflicts")
 
 
 def _store(draft: Draft) -> Posted:
     """The message's transaction (see the module's docstring)."""
     connection = db.session.connection()
-    conversation = _allocate_seq(connection, draft)
-    message = _insert_message(connection, draft, conversation)
+    conversation, message = _write(connection, draft)
+    _count_towards_limit(draft)
     conversation = _link_attachments(connection, draft, conversation, message)
     conversation = _claim_on_reply(connection, draft, conversation)
     return _commit(draft, conversation, message)
 
 
-def _allocate_seq(connection, draft: Draft):
-    """Step 1: the next seq and the inbox fields, with the conversation's row as it now is."""
-    params = {"p_now": draft.now, "p_preview": draft.body[:PREVIEW_LENGTH]}
-    if draft.sender.type == "visitor":
-        row = connection.execute(VISITOR_SEQ, params | {"p_visitor": draft.sender.id}).first()
-        return row if row is not None else _open_conversation(connection, draft)
-    params["p_conversation"] = draft.conversation_id
-    row = connection.execute(AGENT_SEQ[draft.private], params).first()
-    if row is None:
-        if db.session.get(Conversation, draft.conversation_id) is None:
-            raise NotFound("no such conversation")
-        raise ConversationClosed("this conversation is closed")
-    return row
+def _write(connection, draft: Draft):
+    """Steps 1 and 2: the next seq and the inbox fields, with the conversation's row as it now
+    is, and the message. On PostgreSQL both are one statement (``SEQ_AND_INSERT``) when the
+    conversation is open; otherwise the message is inserted on its own."""
+    params = _params(draft)
+    joined = connection.dialect.name == "postgresql"
+    statement = (SEQ_AND_INSERT if joined else SEQ)[draft.kind]
+    conversation = connection.execute(statement, params).first()
+    if conversation is None:
+        conversation = _without_open_conversation(connection, draft)
+        joined = False
+    message = SimpleNamespace(
+        id=draft.message_id,
+        conversation_id=conversation.id,
+        seq=conversation.last_seq,
+        client_id=draft.client_id,
+        sender_type=draft.sender.type,
+        sender_id=draft.sender.id,
+        sender_name=conversation.visitor_name if draft.kind == "visitor" else draft.sender.name,
+        body=draft.body,
+        private=draft.private,
+        created_at=draft.now,
+    )
+    if not joined:
+        connection.execute(INSERT_MESSAGE, vars(message))
+    return conversation, message
+
+
+def _params(draft: Draft) -> dict:
+    """The bound parameters of the step 1 and 2 statements (each takes the ones it names)."""
+    return {
+        "p_now": draft.now,
+        "p_preview": draft.body[:PREVIEW_LENGTH],
+        "p_type": draft.sender.type,
+        "p_sender": draft.sender.id,
+        "p_sender_name": draft.sender.name,
+        "p_client": draft.client_id,
+        "p_conversation": draft.conversation_id,
+        "p_id": draft.message_id,
+        "p_body": draft.body,
+        "p_private": draft.private,
+    }
+
+
+def _without_open_conversation(connection, draft: Draft):
+    """The seq update matched no row. A visitor's message was either stored before (a resend:
+    ``_Resent``) or is their first (a new conversation is opened); an agent's conversation is
+    missing or closed."""
+    if draft.kind == "visitor":
+        stored = stored_message(draft.sender, draft.client_id)
+        if stored is not None:
+            raise _Resent(stored)
+        return _open_conversation(connection, draft)
+    if db.session.get(Conversation, draft.conversation_id) is None:
+        raise NotFound("no such conversation")
+    raise ConversationClosed("this conversation is closed")
+
+
+def _count_towards_limit(draft: Draft) -> None:
+    """A visitor's new message counts towards their limit, checked once the write has shown it
+    is no resend (a resend counts towards no limit) and before the commit (past the limit,
+    nothing is stored: ``_post`` rolls back). Each hit is counted before its commit, so
+    concurrent messages cannot slip past the limit together. Counted once, even when the
+    transaction is tried again; on SQLite with a limit set, already before the transaction
+    (``_count_before_writing``)."""
+    if draft.kind == "visitor" and not draft.counted:
+        draft.counted = True
+        if not limiter.allow("visitor_messages", draft.sender.id):
+            raise RateLimited("too many messages; wait a moment and try again")
 
 
 def _open_conversation(connection, draft: Draft):
@@ -269,25 +423,6 @@ def chat_offline() -> bool:
     query on most first messages, and none at all for later ones)."""
     hours = widget_settings_snapshot()["hours"]
     return not chat_online(presence.anyone_online(), hours)
-
-
-def _insert_message(connection, draft: Draft, conversation) -> SimpleNamespace:
-    """Step 2: the message itself."""
-    sender = draft.sender
-    values = {
-        "id": new_id(),
-        "conversation_id": conversation.id,
-        "seq": conversation.last_seq,
-        "client_id": draft.client_id,
-        "sender_type": sender.type,
-        "sender_id": sender.id,
-        "sender_name": conversation.visitor_name if sender.type == "visitor" else sender.name,
-        "body": draft.body,
-        "private": draft.private,
-        "created_at": draft.now,
-    }
-    connection.execute(INSERT_MESSAGE, values)
-    return SimpleNamespace(**values)
 
 
 def _link_attachments(connection, draft: Draft, conversation, message):
