@@ -60,6 +60,9 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
         app.config.update(overrides)
     app.config.setdefault("DATABASE_URL", None)
     if not app.config.get("DATABASE_URL"):
+        # The embedded default lives in the instance folder, which must exist even when no
+        # instance secret is written there (SUPPORT_SECRET_KEY set).
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = "sqlite:///" + str(Path(app.instance_path) / "support.db")
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["DATABASE_URL"])
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(

@@ -130,3 +130,21 @@ def test_serve_prints_a_first_admin_link_and_answers_health(tmp_path):
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_the_default_database_works_with_a_secret_key_from_the_environment(tmp_path):
+    """With ``SUPPORT_SECRET_KEY`` set nothing else writes the instance folder, yet the embedded
+    SQLite database lives there: a fresh install must still start (it failed to open the file)."""
+    done = support(
+        tmp_path,
+        "create-agent",
+        "--email",
+        "b@example.com",
+        "--name",
+        "Bea",
+        "--password",
+        "long-password",
+        env={"SUPPORT_SECRET_KEY": "from-the-environment", "SUPPORT_DATABASE_URL": ""},
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "instance" / "support.db").exists()
