@@ -107,3 +107,24 @@ def pytest_sessionfinish(session, exitstatus):
             f"CI: {len(skipped)} test(s) skipped; in CI that is a failure", red=True
         )
         session.exitstatus = 1
+
+
+SERVER_LOG_LINES = 80
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing test that used a real server shows the end of that server's log, so a failure
+    seen only in CI comes with the traceback the server logged (an ``internal`` error ack says
+    no more than that one was logged)."""
+    outcome = yield
+    report = outcome.get_result()
+    if not report.failed:
+        return
+    servers = [v for v in getattr(item, "funcargs", {}).values() if isinstance(v, helpers.Server)]
+    for server in servers:
+        try:
+            lines = server.log.read_text(errors="replace").splitlines()[-SERVER_LOG_LINES:]
+        except OSError:
+            continue
+        report.sections.append((f"server log {server.url} (last lines)", "\n".join(lines)))

@@ -199,16 +199,18 @@ def test_exactly_one_of_concurrent_claims_wins(server, visitor):
         acks[i] = claimers[i].call("conversation:claim", {"conversation_id": conversation_id})
 
     threads = [threading.Thread(target=claim, args=(i,)) for i in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:  # a failure here must not leave three agents online for the module's next tests
+        for client in claimers:
+            client.close()
     winners = [ack for ack in acks if ack["ok"]]
     losers = [ack for ack in acks if not ack["ok"]]
     assert len(winners) == 1, acks
-    assert all(ack["error"]["code"] == "already_assigned" for ack in losers)
-    for client in claimers:
-        client.close()
+    assert all(ack["error"]["code"] == "already_assigned" for ack in losers), acks
 
 
 def test_private_notes_never_reach_the_visitor(server, alice, visitor):
