@@ -10,7 +10,7 @@ export default [
     languageOptions: {
       ecmaVersion: 2022,
       sourceType: "module",
-      globals: { ...globals.browser, io: "readonly" },
+      globals: { ...globals.browser },
     },
     rules: {
       "no-var": "error",

@@ -31,7 +31,7 @@ FRAME_ENTRY = "widget/frame.js"  # an ES module: everything it imports counts to
 FRAME_OTHER_ASSETS = [
     "widget/frame.css",
     "widget/icons.svg",
-    "vendor/socket.io/socket.io.min.js",
+    "vendor/socket.io/socket.io.esm.min.js",
 ]
 
 

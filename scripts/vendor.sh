@@ -10,7 +10,7 @@ trap 'rm -rf "$work"' EXIT
 (cd "$work" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund \
   "socket.io-client@$SOCKET_IO_CLIENT" "axe-core@$AXE_CORE" >/dev/null)
 mkdir -p static/vendor/socket.io tests/e2e/vendor
-cp "$work/node_modules/socket.io-client/dist/socket.io.min.js" static/vendor/socket.io/
+cp "$work/node_modules/socket.io-client/dist/socket.io.esm.min.js" static/vendor/socket.io/
 cp "$work/node_modules/socket.io-client/LICENSE" static/vendor/socket.io/LICENSE
 echo "socket.io-client $SOCKET_IO_CLIENT (npm)" > static/vendor/socket.io/VERSION
 cp "$work/node_modules/axe-core/axe.min.js" tests/e2e/vendor/

@@ -20,7 +20,7 @@ def test_wheel_ships_templates_static_and_migrations(tmp_path):
         "support/templates/widget/frame.html",
         "support/templates/base.html",
         "support/static/widget/loader.js",
-        "support/static/vendor/socket.io/socket.io.min.js",
+        "support/static/vendor/socket.io/socket.io.esm.min.js",
         "support/migrations/versions/0001_initial_schema.py",
         "support/migrations/alembic.ini",
         "support/migrations/env.py",

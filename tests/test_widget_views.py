@@ -40,7 +40,7 @@ def test_frame_page_has_no_inline_script_and_every_hook(client):
     assert " style=" not in html and "<style" not in html
     for hook in ("contact-phone", "start-chat", "chat-input", "chat-send", "widget-close"):
         assert f'data-testid="{hook}"' in html
-    assert re.search(r"/static/vendor/socket\.io/socket\.io\.min\.[0-9a-f]{12}\.js", html)
+    assert re.search(r"/static/vendor/socket\.io/socket\.io\.esm\.min\.[0-9a-f]{12}\.js", html)
 
 
 def test_demo_page_embeds_the_widget(client):

@@ -1,5 +1,6 @@
 /* The /agent socket, its acks, and the agent's unsent messages: the dashboard's use of the
  * shared client core (static/shared/client/), which the widget frame uses too. */
+import { io } from "../vendor/socket.io/socket.io.esm.min.js";
 import { Outbox, request } from "../shared/client/index.js";
 import { $ } from "./dom.js";
 import { me, root } from "./state.js";

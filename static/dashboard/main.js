@@ -14,7 +14,7 @@ import { initPresence } from "./presence.js";
 import { initShortcuts } from "./shortcuts.js";
 import { root } from "./state.js";
 
-if (root && typeof io !== "undefined") {
+if (root) {
   openSocket();
   listen();
   initInbox(selectConversation);

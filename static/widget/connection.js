@@ -30,15 +30,10 @@ import { renderStatus, setUnread } from "./status.js";
 
 let creating = null;
 
+/** socket.io's ES module build, imported only now (a page view without a chat never pays for
+ * it); its URL is the fingerprinted one the frame page names. */
 function loadSocketIo() {
-  if (window.io) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const s = document.createElement("script");
-    s.src = SOCKETIO;
-    s.onload = resolve;
-    s.onerror = reject;
-    document.head.appendChild(s);
-  });
+  return import(SOCKETIO).then((module) => module.io);
 }
 
 const noAck = () => {
@@ -50,8 +45,8 @@ export function connect() {
   if (state.socket || !state.token) return;
   state.socket = "loading";
   loadSocketIo().then(
-    () => {
-      const socket = window.io("/visitor", {
+    (io) => {
+      const socket = io("/visitor", {
         auth: { token: state.token },
         reconnectionDelay: 500,
         reconnectionDelayMax: 2000,

@@ -102,8 +102,11 @@ def test_a_page_on_a_sibling_subdomain_cannot_read_the_inbox(server, host_site, 
     evil_url = host_site.add(
         "/evil.html",
         "<!doctype html><html><head><title>Win a prize</title>"
-        f"<script src='{support}/static/vendor/socket.io/socket.io.min.js'></script>"
-        f"<script>{EVIL_SCRIPT % {'support': json.dumps(support)}}</script>"
+        # The attacker reuses the client the support server ships (static files allow any
+        # origin, as WhiteNoise's do), imported as the ES module it is.
+        "<script type='module'>"
+        f"import {{ io }} from '{support}/static/vendor/socket.io/socket.io.esm.min.js';"
+        f"{EVIL_SCRIPT % {'support': json.dumps(support)}}</script>"
         "</head><body>Win a prize</body></html>",
     ).replace("localhost", "evil.example.test")
 
