@@ -215,6 +215,38 @@ def test_relative_module_imports_point_at_fingerprinted_names(tmp_path):
         assert rebuilt.fingerprinted[name] != build.fingerprinted[name]
 
 
+def test_module_graph_lists_every_static_import_once_nearest_first(tmp_path):
+    source = tmp_path / "static"
+    write(
+        source, "app/main.js", 'import "./a.js";\nimport { b } from "./b.js";\nimport("./d.js");\n'
+    )
+    write(source, "app/a.js", 'import { c } from "../shared/c.js";\nimport "./b.js";\n')
+    write(source, "app/b.js", 'import "./main.js";\nexport const b = 1;\n')  # a cycle
+    write(source, "shared/c.js", "export const c = 1;\n")
+    write(source, "app/d.js", "export const d = 1;\n")  # only computed: not preloaded
+    build = static_files.build(source, tmp_path / "cache")
+    assert build.module_graph("app/main.js") == ["app/a.js", "app/b.js", "shared/c.js"]
+    assert build.module_graph("shared/c.js") == []
+
+
+def test_the_frame_and_the_dashboard_preload_their_whole_module_graph(server):
+    """Without the hints a first view fetches one level of imports per round trip
+    (``bench/frame_load.py``)."""
+    signed_in, _ = sign_in(server, "admin")
+    pages = {
+        "widget/frame.js": requests.get(server.url + PUBLIC_URLS[1], timeout=10).text,
+        "dashboard/main.js": signed_in.get(server.url + "/dashboard/", timeout=10).text,
+    }
+    for entry, html in pages.items():
+        preloaded = re.findall(r'<link rel="modulepreload" href="/static/([^"]+)">', html)
+        plain = {re.sub(r"\.[0-9a-f]{12}\.js$", ".js", name) for name in preloaded}
+        assert len(plain) == len(preloaded) > 5, entry
+        assert "shared/client/outbox.js" in plain and entry not in plain, entry
+        # The dashboard needs socket.io at once; the widget imports it only for a chat.
+        socket_io = "vendor/socket.io/socket.io.esm.min.js"
+        assert (socket_io in plain) == (entry == "dashboard/main.js"), entry
+
+
 def test_a_build_is_reused_and_compressed_only_where_it_pays(tmp_path):
     source = tmp_path / "static"
     write(source, "big.css", "body { color: red; }\n" * 200)
