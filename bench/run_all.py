@@ -49,6 +49,8 @@ def main() -> int:
     else:
         search += ["--conversations", "100000"]
     failed = script("widget_size.py")
+    rounds = "3" if args.quick else "7"
+    failed |= script("frame_load.py", "--rounds", rounds, "--json", str(RESULTS / "frame.json"))
     failed |= script("relay.py", *relay)
     failed |= script("idle_sockets.py", *idle)
     failed |= page_views(args.quick)
