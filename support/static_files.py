@@ -79,13 +79,17 @@ class StaticBuild:
         """Every module ``entry`` loads through static imports, however deep, each once and
         nearest first: what a page names in ``<link rel="modulepreload">`` so the browser
         fetches them all at once instead of one level of imports per round trip."""
-        found: list[str] = []
+        found: dict[str, None] = {}  # an ordered set
         level = [entry]
         while level:
-            level = [m for name in level for m in self.imports.get(name, []) if m not in found]
-            level = list(dict.fromkeys(m for m in level if m != entry))
-            found.extend(level)
-        return found
+            level = [
+                module
+                for name in level
+                for module in self.imports.get(name, [])
+                if module != entry and module not in found
+            ]
+            found.update(dict.fromkeys(level))
+        return list(found)
 
 
 def _source_files(source: Path) -> list[str]:
