@@ -188,7 +188,7 @@ def test_the_phone_layout_has_no_serious_accessibility_violations(server, browse
 def _top_left_corner(page: Page) -> set:
     """The colours of the strip above the brand mark, at the top-left of the top bar."""
     png = page.screenshot(clip={"x": 0, "y": 0, "width": 160, "height": 6})
-    return set(Image.open(io.BytesIO(png)).convert("RGB").getdata())
+    return set(Image.open(io.BytesIO(png)).convert("RGB").get_flattened_data())
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
