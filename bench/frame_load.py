@@ -111,7 +111,11 @@ def main() -> None:
         with_, without = row["with hints"], row["without hints"]
         print(f"{rtt:>12}  {with_:>9.0f} ms  {without:>11.0f} ms  {without - with_:.0f} ms")
     if args.json:
-        args.json.write_text(json.dumps(results, indent=1))
+        sys.path.insert(0, str(ROOT / "bench"))
+        from relay import machine
+
+        report = {"benchmark": "frame_load", "rounds": args.rounds, "medians_ms": results}
+        args.json.write_text(json.dumps({**report, "machine": machine()}, indent=1))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,5 @@
 """Run every benchmark in turn (``make bench``); each prints its numbers against its baseline in
-the same run, and the relay and idle-socket figures are also written as JSON (with the core
-count and the versions) to ``bench-results/``.
+the same run, and writes its figures as JSON to ``bench-results/`` (or ``--results DIR``).
 
     .venv/bin/python bench/run_all.py            # everything (about 15 minutes)
     .venv/bin/python bench/run_all.py --quick    # small numbers, a minute or two
@@ -14,8 +13,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE.parent / "bench-results"
-sys.path.insert(0, str(HERE))
+SCRIPTS = ("widget_size", "frame_load", "relay", "idle_sockets", "page_views", "search")
 
 
 def script(name: str, *args: str) -> int:
@@ -23,39 +21,31 @@ def script(name: str, *args: str) -> int:
     return subprocess.call([sys.executable, str(HERE / name), *args])
 
 
-def page_views(quick: bool) -> int:
-    """Page views are measured by ``bench/page_views.py`` where it exists."""
-    try:
-        import page_views as module
-    except ImportError:
-        print("\n=== page_views.py: not present, skipped ===", flush=True)
-        return 0
-    print("\n=== page_views.py ===", flush=True)
-    return module.run(quick) or 0
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--results", type=Path, default=HERE.parent / "bench-results")
     args = parser.parse_args()
-    RESULTS.mkdir(exist_ok=True)
-    relay = ["--json", str(RESULTS / "relay.json")]
-    idle = ["--json", str(RESULTS / "idle.json")]
-    search = []
-    if args.quick:
-        relay += ["--rates", "100,400,1000", "--duration", "2", "--visitors", "50"]
-        idle += ["--sockets", "1000"]
-        search += ["--conversations", "5000"]
-    else:
-        search += ["--conversations", "100000"]
-    failed = script("widget_size.py")
-    rounds = "3" if args.quick else "7"
-    failed |= script("frame_load.py", "--rounds", rounds, "--json", str(RESULTS / "frame.json"))
-    failed |= script("relay.py", *relay)
-    failed |= script("idle_sockets.py", *idle)
-    failed |= page_views(args.quick)
-    failed |= script("search.py", *search)
+    args.results.mkdir(parents=True, exist_ok=True)
+    failed = 0
+    for name, arguments in plan(args.quick):
+        failed |= script(f"{name}.py", *arguments, "--json", str(args.results / f"{name}.json"))
     return 1 if failed else 0
+
+
+def plan(quick: bool) -> list[tuple[str, list[str]]]:
+    """Each benchmark with its arguments (``--json`` aside): the full run, or tiny numbers."""
+    arguments: dict[str, list[str]] = {name: [] for name in SCRIPTS}
+    if quick:
+        arguments["frame_load"] = ["--rounds", "3"]
+        arguments["relay"] = ["--rates", "100,200,400,1000", "--duration", "2", "--visitors", "50"]
+        arguments["idle_sockets"] = ["--sockets", "1000"]
+        arguments["page_views"] = ["--quick"]
+        arguments["search"] = ["--conversations", "5000"]
+    else:
+        arguments["frame_load"] = ["--rounds", "7"]
+        arguments["search"] = ["--conversations", "100000"]
+    return list(arguments.items())
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ Each query is marked against the target: under 100 ms with the index.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
@@ -89,7 +90,9 @@ def main() -> int:
     parser.add_argument("--conversations", type=int, default=20_000)
     parser.add_argument("--database", help="an empty database URL (default: a temporary SQLite)")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
+    rows = []
     workdir = Path(tempfile.mkdtemp(prefix="support-bench-"))
     url = args.database or f"sqlite:///{workdir / 'bench.db'}"
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "ASYNC_MODE": "threading"})
@@ -112,7 +115,19 @@ def main() -> int:
                 f"{label:30s} {fast:11.1f} {cpu:9.1f} {slow:13.1f} {slow / fast:8.1f}x "
                 f"{total:8,}  {verdict}"
             )
+            rows.append(
+                {"query": label, "indexed_ms": fast, "cpu_ms": cpu, "scan_ms": slow,
+                 "matches": total, "met": verdict == "met"}
+            )  # fmt: skip
+        dialect = db.engine.dialect.name
     print(f"\n{len(QUERIES) - missed} of {len(QUERIES)} queries under {TARGET_MS} ms")
+    if args.json:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from relay import machine
+
+        report = {"benchmark": "search", "conversations": args.conversations, "database": dialect}
+        report |= {"target_ms": TARGET_MS, "queries": rows, "machine": machine()}
+        args.json.write_text(json.dumps(report, indent=1))
     return 0
 
 

@@ -70,3 +70,23 @@ def test_pubsub_cost_bench_measures_both_ends_of_the_message_queue(manager):
     )
     assert "sender" in done.stdout, done.stdout + done.stderr
     assert "(100 of 100 emits)" in done.stdout, done.stdout + done.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_make_bench_runs_every_benchmark_and_writes_their_json(tmp_path):
+    """``make bench``'s driver itself (``bench/run_all.py --quick``): each benchmark runs to its
+    table without a traceback and leaves its JSON, with the machine it ran on. Targets may be
+    missed on a busy machine, so its exit status is not asserted."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run_all.py"), "--quick", "--results", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    output = done.stdout + done.stderr
+    assert "Traceback" not in output, output[-4000:]
+    for name in ("widget_size", "frame_load", "relay", "idle_sockets", "page_views", "search"):
+        assert f"=== {name}.py" in output, name
+        report = json.loads((tmp_path / f"{name}.json").read_text())
+        assert report.get("machine", report.get("versions")), name
