@@ -29,11 +29,26 @@ import { state } from "./state.js";
 import { renderStatus, setUnread } from "./status.js";
 
 let creating = null;
+let importFailures = 0;
 
 /** socket.io's ES module build, imported only now (a page view without a chat never pays for
- * it); its URL is the fingerprinted one the frame page names. */
+ * it); its URL is the fingerprinted one the frame page names. A browser keeps a failed module
+ * fetch in its module map for the page's life, so a retry asks for the same file under a new
+ * URL (the query string is ignored by the static files). */
 function loadSocketIo() {
-  return import(SOCKETIO).then((module) => module.io);
+  const url = importFailures ? `${SOCKETIO}?retry=${importFailures}` : SOCKETIO;
+  return import(url).then((module) => module.io);
+}
+
+/** socket.io could not be fetched (network down, a proxy hiccup): say so, and try again with a
+ * growing delay, as socket.io itself does for a dropped connection, so that what the visitor has
+ * written goes out without them doing anything. */
+function retryLoad() {
+  importFailures += 1;
+  state.socket = null;
+  el.connection.textContent = tr("reconnecting");
+  el.connection.hidden = false;
+  setTimeout(connect, Math.min(30000, 500 * 2 ** importFailures));
 }
 
 const noAck = () => {
@@ -44,21 +59,16 @@ const noAck = () => {
 export function connect() {
   if (state.socket || !state.token) return;
   state.socket = "loading";
-  loadSocketIo().then(
-    (io) => {
-      const socket = io("/visitor", {
-        auth: { token: state.token },
-        reconnectionDelay: 500,
-        reconnectionDelayMax: 2000,
-      });
-      state.socket = socket;
-      state.outbox.setSocket(socket);
-      listen(socket);
-    },
-    () => {
-      state.socket = null;
-    },
-  );
+  loadSocketIo().then((io) => {
+    const socket = io("/visitor", {
+      auth: { token: state.token },
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 2000,
+    });
+    state.socket = socket;
+    state.outbox.setSocket(socket);
+    listen(socket);
+  }, retryLoad);
 }
 
 function listen(socket) {

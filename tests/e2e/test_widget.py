@@ -513,6 +513,27 @@ def test_two_tabs_stay_in_sync(server, page, host_url, agent):
     expect(frame.get_by_test_id("chat-message").nth(2)).to_contain_text("from tab two")
 
 
+def test_chat_comes_up_after_the_socket_client_failed_to_load(server, page, host_url, agent):
+    """A failed fetch of socket.io (a network blip) is retried under a new URL, as the browser
+    keeps the failed module for the page's life; the visitor's message goes out by itself."""
+    fetched = []
+
+    def fail_first(route):
+        fetched.append(route.request.url)
+        if len(fetched) == 1:
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.context.route("**/vendor/socket.io/*", fail_first)
+    page.goto(host_url)
+    frame = open_chat(page)
+    send(frame, "sent while the client failed to load")
+    sent(frame, "sent while the client failed to load")
+    agent.wait_for("message:new", lambda m: m["body"] == "sent while the client failed to load")
+    assert len(fetched) == 2 and fetched[1] == fetched[0] + "?retry=1", fetched
+
+
 def test_unread_count_survives_a_reload(server, page, host_url, agent):
     page.goto(host_url)
     frame = open_chat(page)
