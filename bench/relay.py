@@ -36,6 +36,7 @@ sys.path.insert(0, str(HERE))
 
 from wsclient import SocketIOClient  # noqa: E402
 
+from support.config import DEFAULTS  # noqa: E402
 from tests import helpers  # noqa: E402
 
 DEFAULT_RATES = [50, 100, 200, 300, 400, 600, 800, 1000, 1300, 1600, 2000, 2500]
@@ -44,6 +45,7 @@ SUSTAINED_SHARE = 0.9
 CLIENT_ID = re.compile(r'"client_id": ?"([^"]+)"')
 AGENT_MESSAGE = '42/agent,["message:new"'
 SERVER_CPU, LOAD_CPU = 0, 1
+REFINE_STEPS = 2  # halvings of the gap above the capacity: a 50% step becomes 12.5%
 
 
 @dataclass
@@ -55,6 +57,8 @@ class Step:
     errors: int = 0
     achieved: float = 0.0
     server_cpu_ms: float | None = None  # the server's CPU time per message sent
+    database_cpu_ms: float | None = None  # PostgreSQL's, all its processes (None on SQLite)
+    cores_busy: list[float] = field(default_factory=list)  # each core's busy share, 0..1
     ack_ms: dict = field(default_factory=dict)
     delivery_ms: dict = field(default_factory=dict)
     sustained: bool = False
@@ -68,6 +72,7 @@ class Endpoint:
     visitor_tokens: list[str]
     agent_token: str
     pids: list[int]
+    database: str | None = None  # "sqlite" or "postgres"; None for the bare relay
 
 
 def percentiles(samples: list[float]) -> dict:
@@ -89,6 +94,50 @@ def cpu_seconds(pids: list[int]) -> float:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         total += int(fields[11]) + int(fields[12])
     return total / ticks
+
+
+def database_cpu() -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL process on this machine (backends, WAL writer,
+    checkpointer), by pid: what the messages cost the database, which the server's own figure
+    leaves out. Empty without a local PostgreSQL."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, rest = stat.read_text().split("(", 1)[1].rsplit(")", 1)
+        except OSError:  # the process ended meanwhile
+            continue
+        if name.startswith("postgres"):
+            fields = rest.split()
+            found[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    return found
+
+
+def database_cpu_spent(before: dict[int, float]) -> float:
+    """CPU seconds the PostgreSQL processes used since ``before`` (a backend started meanwhile
+    counts in full; one that ended meanwhile is lost, which the kept pool makes rare)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in database_cpu().items())
+
+
+def core_times() -> list[tuple[int, int]]:
+    """(busy, total) jiffies of each core so far, from /proc/stat."""
+    cores = []
+    for line in Path("/proc/stat").read_text().splitlines():
+        name, *values = line.split()
+        if name.startswith("cpu") and name != "cpu":
+            ticks = [int(v) for v in values]
+            idle = ticks[3] + ticks[4]  # idle + iowait
+            cores.append((sum(ticks) - idle, sum(ticks)))
+    return cores
+
+
+def busy_shares(before: list[tuple[int, int]], after: list[tuple[int, int]]) -> list[float]:
+    """How busy each core was between two ``core_times()``: with the server on core 0 and the
+    load generator (and, on this machine, PostgreSQL) on core 1, it tells which one ran out."""
+    return [
+        round((b1 - b0) / max(1, t1 - t0), 2)
+        for (b0, t0), (b1, t1) in zip(before, after, strict=True)
+    ]
 
 
 def pin(pid: int, cpu: int) -> None:
@@ -159,6 +208,8 @@ class Load:
         visitors, on the clock; then wait up to ``drain`` seconds for the stragglers."""
         self.reset()
         cpu_before = cpu_seconds(self.endpoint.pids)
+        cores_before = core_times()
+        database_before = database_cpu() if self.endpoint.database == "postgres" else None
         total = max(1, round(rate * duration))
         start = time.perf_counter()
         sent = 0
@@ -175,6 +226,9 @@ class Load:
         ):
             await asyncio.sleep(0.01)
         step = self.summarise(rate, total, start, duration)
+        step.cores_busy = busy_shares(cores_before, core_times())
+        if database_before is not None:
+            step.database_cpu_ms = round(database_cpu_spent(database_before) * 1000 / total, 3)
         step.server_cpu_ms = round((cpu_seconds(self.endpoint.pids) - cpu_before) * 1000 / total, 3)
         return step
 
@@ -203,32 +257,63 @@ class Load:
         return step
 
 
-async def drive(endpoint: Endpoint, rates: list[int], duration: float, log) -> list[Step]:
+async def drive(
+    endpoint: Endpoint, rates: list[int], duration: float, log, refine: int = REFINE_STEPS
+) -> list[Step]:
     """Warm up (every visitor opens its conversation), then step through ``rates`` until two
-    steps in a row are not sustained. The machine is shared, so a missed step is run once more
-    and the better of the two kept."""
+    steps in a row are not sustained, then halve the gap between the highest sustained rate and
+    the first missed one above it ``refine`` times: the steps are far apart (400, 600, …), and a
+    capacity known only to a step would make a ratio of two capacities off by as much."""
     load = Load(endpoint)
     await load.connect()
     try:
         await load.run_step(200, len(load.visitors) / 200, "w", 10)
         steps, misses = [], 0
         for n, rate in enumerate(rates):
-            step = await load.run_step(rate, duration, f"s{n}", drain=max(5.0, duration))
-            log(format_step(step))
-            if not step.sustained and step.achieved >= 0.5 * rate:
-                await asyncio.sleep(1)
-                again = await load.run_step(rate, duration, f"r{n}", drain=max(5.0, duration))
-                log(format_step(again) + " (repeated)")
-                step = max(step, again, key=lambda s: (s.sustained, -(s.delivery_ms["p99"] or 1e9)))
+            step = await run_rate(load, rate, duration, f"s{n}", log)
             steps.append(step)
             misses = 0 if step.sustained else misses + 1
             if misses >= 2 or step.delivery_ms["p99"] is None or step.achieved < 0.5 * rate:
                 break
             await asyncio.sleep(0.5)
-        return steps
+        for n in range(refine):
+            rate = between(steps)
+            if rate is None:
+                break
+            await asyncio.sleep(0.5)
+            steps.append(await run_rate(load, rate, duration, f"b{n}", log))
+        return sorted(steps, key=lambda s: s.rate)
     finally:
         load.close()
         await asyncio.sleep(0.2)
+
+
+async def run_rate(load: Load, rate: int, duration: float, tag: str, log) -> Step:
+    """One rate; the machine is shared, so a missed step is run once more and the better of
+    the two kept."""
+    step = await load.run_step(rate, duration, tag, drain=max(5.0, duration))
+    log(format_step(step))
+    if not step.sustained and step.achieved >= 0.5 * rate:
+        await asyncio.sleep(1)
+        again = await load.run_step(rate, duration, f"{tag}r", drain=max(5.0, duration))
+        log(format_step(again) + " (repeated)")
+        step = max(step, again, key=lambda s: (s.sustained, -(s.delivery_ms["p99"] or 1e9)))
+    return step
+
+
+def between(steps: list[Step]) -> int | None:
+    """The rate halfway between the highest sustained step and the first missed one above it
+    (rounded to 10/s), or None when they are 10/s apart or there is no such pair."""
+    sustained = [s.rate for s in steps if s.sustained]
+    if not sustained:
+        return None
+    low = max(sustained)
+    missed = [s.rate for s in steps if not s.sustained and s.rate > low]
+    if not missed:
+        return None
+    high = min(missed)
+    middle = round((low + high) / 20) * 10
+    return middle if low < middle < high else None
 
 
 # --- the targets -------------------------------------------------------------------------------
@@ -280,7 +365,14 @@ class SupportTarget(Target):
         return url
 
     def start(self) -> Endpoint:
-        env = {"SUPPORT_LIMIT_VISITOR_MESSAGES": "0", **self.env}
+        env = {
+            "SUPPORT_LIMIT_VISITOR_MESSAGES": "0",
+            # The test servers' environment keeps two PostgreSQL connections per server (dozens
+            # share one PostgreSQL); measured, a server must keep what it keeps in production,
+            # or every event past the second concurrent one opens and closes a connection.
+            "SUPPORT_DATABASE_POOL_SIZE": str(DEFAULTS["DATABASE_POOL_SIZE"]),
+            **self.env,
+        }
         if self.count > 1:
             channel = f"support-bench-{os.getpid()}"
             env |= {
@@ -297,7 +389,11 @@ class SupportTarget(Target):
         tokens = [first.new_visitor(name=f"Bench {n}")["token"] for n in range(self.visitors)]
         hosts = [("127.0.0.1", int(s.url.rsplit(":", 1)[1])) for s in self.processes]
         return Endpoint(
-            hosts, tokens, first.token("alice"), [s.process.pid for s in self.processes]
+            hosts,
+            tokens,
+            first.token("alice"),
+            [s.process.pid for s in self.processes],
+            self.database,
         )
 
 
@@ -336,7 +432,7 @@ def measure(name: str, args, log) -> dict:
     try:
         endpoint = target.start()
         log(f"--- {name}: pids {endpoint.pids}, {args.visitors} visitors")
-        steps = asyncio.run(drive(endpoint, args.rates, args.duration, log))
+        steps = asyncio.run(drive(endpoint, args.rates, args.duration, log, args.refine))
     except Exception as error:  # a database or Redis that is not there: say so, go on
         log(f"--- {name}: not measured ({error!r})")
         return {"error": repr(error), "steps": [], "capacity": None}
@@ -353,10 +449,12 @@ def measure(name: str, args, log) -> dict:
 
 def format_step(step: Step) -> str:
     d, a = step.delivery_ms, step.ack_ms
+    database = f"database CPU {step.database_cpu_ms} ms/msg  " if step.database_cpu_ms else ""
     return (
         f"  {step.rate:>5}/s  achieved {step.achieved:>7.1f}/s  "
         f"ack p50 {a['p50']} p99 {a['p99']}  delivery p50 {d['p50']} p95 {d['p95']} "
         f"p99 {d['p99']} ms  errors {step.errors}  server CPU {step.server_cpu_ms} ms/msg  "
+        f"{database}cores busy {'/'.join(f'{b:.0%}' for b in step.cores_busy)}  "
         f"{'ok' if step.sustained else 'MISSED'}"
     )
 
@@ -454,6 +552,9 @@ def main(argv=None) -> int:
     parser.add_argument("--rates", default=",".join(map(str, DEFAULT_RATES)))
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per step")
     parser.add_argument("--visitors", type=int, default=200)
+    parser.add_argument(
+        "--refine", type=int, default=REFINE_STEPS, help="halvings of the gap above capacity"
+    )
     parser.add_argument("--json", help="write the results here")
     args = parser.parse_args(argv)
     args.rates = [int(r) for r in args.rates.split(",")]
