@@ -39,6 +39,7 @@ def plan(quick: bool) -> list[tuple[str, list[str]]]:
     if quick:
         arguments["frame_load"] = ["--rounds", "3"]
         arguments["relay"] = ["--rates", "100,200,400,1000", "--duration", "2", "--visitors", "50"]
+        arguments["relay"] += ["--refine", "1"]
         arguments["idle_sockets"] = ["--sockets", "1000"]
         arguments["page_views"] = ["--quick"]
         arguments["search"] = ["--conversations", "5000"]
