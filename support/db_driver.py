@@ -39,7 +39,41 @@ def make_psycopg_cooperative(async_mode: str) -> str | None:
     waiting.wait = waiting.wait_select
     # ``wait_conn`` bound DefaultSelector at import; hand it the patched (green) one.
     waiting.DefaultSelector = selectors.DefaultSelector  # type: ignore[misc]  # a deliberate patch
+    if async_mode == "eventlet" and not getattr(waiting.wait_conn, "announces_sockets", False):
+        waiting.wait_conn = _announcing_sockets(waiting.wait_conn)
     return "wait_select"
+
+
+def _announcing_sockets(wait_conn):
+    """``wait_conn`` telling eventlet's hub of each socket libpq opens, before waiting on it.
+
+    eventlet forgets a socket's waiters only when it sees that socket's number opened again,
+    and it sees only the sockets it makes. A green socket closed while a greenlet still waits on
+    it (a WebSocket closed by another greenlet) leaves its waiter behind; libpq, which opens its
+    sockets in C, may get the same number for a new connection, and the first wait on it then
+    fails ("Second simultaneous read on fileno …"): one chat event answered ``internal``,
+    seen in CI on PostgreSQL. ``notify_opened`` is eventlet's call for a socket an external
+    library opened."""
+    from eventlet.hubs import notify_opened
+
+    def announced(gen):
+        announced_fileno = None
+        try:
+            fileno, ready = next(gen)
+            while True:
+                if fileno != announced_fileno:
+                    notify_opened(fileno)
+                    announced_fileno = fileno
+                answer = yield fileno, ready
+                fileno, ready = gen.send(answer)
+        except StopIteration as finished:
+            return finished.value
+
+    def wait_conn_announcing(gen, *args, **kwargs):
+        return wait_conn(announced(gen), *args, **kwargs)
+
+    wait_conn_announcing.announces_sockets = True
+    return wait_conn_announcing
 
 
 def wait_function_name() -> str | None:

@@ -149,3 +149,61 @@ def _waiting_on_locks(conn: psycopg.Connection) -> int:
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
         " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
     ).fetchone()[0]
+
+
+REUSED_FD_PROBE = """
+import sys
+import eventlet
+eventlet.monkey_patch()
+import selectors, socket
+from support import db_driver
+url, fix = sys.argv[1:3]
+if fix == "fix":
+    db_driver.make_psycopg_cooperative("eventlet")
+else:  # the green wait functions alone, without telling the hub of libpq's sockets
+    from psycopg import waiting
+    waiting.wait = waiting.wait_select
+    waiting.DefaultSelector = selectors.DefaultSelector
+import psycopg
+
+a, b = socket.socketpair()
+
+
+def read():  # as a WebSocket's read loop does, it ends on an error of its socket
+    try:
+        a.recv(1)
+    except Exception:
+        pass
+
+
+eventlet.spawn(read)  # a greenlet waits on a...
+eventlet.sleep(0)
+fd = a.fileno()
+a.close()  # ...which another closes: eventlet keeps that waiter until it sees fd opened again
+with psycopg.connect(url) as conn:  # libpq gets the lowest free number: a's
+    print(conn.pgconn.socket == fd, conn.execute("SELECT 1").fetchone()[0], flush=True)
+"""
+
+
+def _reused_fd_probe(fix: str) -> subprocess.CompletedProcess:
+    url = helpers.require_postgres()
+    return subprocess.run(
+        [sys.executable, "-c", REUSED_FD_PROBE, url, fix],
+        cwd=helpers.ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_connection_on_a_recycled_socket_number_works_under_eventlet():
+    """A WebSocket closed while its reader waited, then a new PostgreSQL connection on the same
+    socket number: the connection and its query work (CI saw chat events fail here)."""
+    probe = _reused_fd_probe("fix")
+    assert probe.stdout.split() == ["True", "1"], probe.stderr[-2000:]
+
+
+def test_control_a_recycled_socket_number_fails_without_the_announcement():
+    probe = _reused_fd_probe("nofix")
+    assert probe.returncode != 0
+    assert "Second simultaneous read" in probe.stderr
