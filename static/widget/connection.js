@@ -30,14 +30,16 @@ import { renderStatus, setUnread } from "./status.js";
 
 let creating = null;
 let importFailures = 0;
+let socketIo = null; // the module's io() once loaded: a later socket (another token) reuses it
 
 /** socket.io's ES module build, imported only now (a page view without a chat never pays for
  * it); its URL is the fingerprinted one the frame page names. A browser keeps a failed module
  * fetch in its module map for the page's life, so a retry asks for the same file under a new
  * URL (the query string is ignored by the static files). */
 function loadSocketIo() {
+  if (socketIo) return Promise.resolve(socketIo);
   const url = importFailures ? `${SOCKETIO}?retry=${importFailures}` : SOCKETIO;
-  return import(url).then((module) => module.io);
+  return import(url).then((module) => (socketIo = module.io));
 }
 
 /** socket.io could not be fetched (network down, a proxy hiccup): say so, and try again with a
